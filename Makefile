@@ -1,0 +1,47 @@
+# The two commands a fresh clone needs: `make demo` and `make test`.
+# Each sets up what it needs on first use (a .venv with the pinned Python
+# packages, node_modules with the pinned cognito-local).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: demo test lint typecheck unit bench setup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
+
+## The main job: deploy the example app and wire every trigger on the embedded local AWS.
+demo: $(STAMP)
+	$(BIN)/chalice-cognito deploy --stage local --smoke
+
+## Lint, type-check and run every test (unit, functional, integration).
+test: setup lint typecheck
+	$(BIN)/pytest -q -n 2 --dist loadgroup tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check chalice_cognito tests bench app.py chalicelib
+	$(BIN)/ruff format --check chalice_cognito tests bench app.py chalicelib
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

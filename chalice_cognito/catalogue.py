@@ -1,0 +1,353 @@
+"""The one table of Cognito user pool triggers.
+
+Every other part of chalice-cognito reads this table instead of keeping its own
+list: the decorator's checks (names, versions), event parsing (which model for
+which ``triggerSource``), sample events, redaction of secrets in logs, the
+LambdaConfig diff of the deploy half and the IaC templates.  Supporting a new
+Cognito trigger is one :class:`TriggerSpec` entry here plus its event model.
+
+This module is part of the runtime half: standard library only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping, Optional, Tuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chalice_cognito.events.base import CognitoEvent
+
+#: LambdaVersion values mapped to the ``version`` field Cognito puts in events.
+EVENT_VERSION_OF = {"V1_0": "1", "V2_0": "2", "V3_0": "3"}
+
+#: Pool tiers on which a LambdaVersion is not available (feature plans page:
+#: access-token customisation needs Essentials or Plus).
+TIERS_WITHOUT_VERSION = {"V2_0": ("LITE",), "V3_0": ("LITE",)}
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    """What chalice-cognito knows about one Cognito trigger.
+
+    ``name`` is the decorator argument and the LambdaConfig key of the plain
+    ARN form.  Versioned triggers are written as ``{LambdaArn, LambdaVersion}``
+    objects under ``config_key``; ``legacy_key`` is the older plain-ARN key that
+    Cognito keeps consistent with it (PreTokenGeneration).
+    """
+
+    name: str
+    #: ``triggerSource`` = ``<source_prefix>_<source>``
+    source_prefix: str
+    sources: Tuple[str, ...]
+    #: event ``version`` -> ``"module:Class"`` of the event model, imported
+    #: lazily so a Lambda cold start only pays for the trigger it serves.
+    #: The ``"*"`` entry is used for any other version (cognito-local sends "0").
+    models: Mapping[str, str]
+    config_key: str
+    versions: Tuple[str, ...] = ()
+    default_version: Optional[str] = None
+    legacy_key: Optional[str] = None
+    requires_kms: bool = False
+    #: Cognito invokes this trigger asynchronously (custom senders).
+    asynchronous: bool = False
+    #: dotted camelCase paths (``request.password``) whose values are secrets:
+    #: never logged, scrubbed from error messages the plugin writes.
+    secret_fields: Tuple[str, ...] = ()
+    #: sources that only exist from a given LambdaVersion on.
+    source_min_version: Mapping[str, str] = field(default_factory=dict)
+    #: cognito-local (the emulator) can invoke this trigger.
+    emulated_by_cognito_local: bool = False
+    summary: str = ""
+
+    @property
+    def versioned(self) -> bool:
+        """True when LambdaConfig holds a ``{LambdaArn, LambdaVersion}`` object."""
+        return bool(self.versions)
+
+    @property
+    def trigger_sources(self) -> Tuple[str, ...]:
+        """Every full ``triggerSource`` string this trigger receives."""
+        return tuple(f"{self.source_prefix}_{s}" for s in self.sources)
+
+    def model_path(self, event_version: Optional[str]) -> str:
+        """The ``module:Class`` of the model for an event of this version."""
+        return self.models.get(str(event_version), self.models["*"])
+
+    def model_for(self, event_version: Optional[str]) -> type[CognitoEvent]:
+        """Import (once) and return the event model for an event version."""
+        return _import_model(self.model_path(event_version))
+
+    def sources_for(self, version: Optional[str]) -> Tuple[str, ...]:
+        """The trigger sources a function configured with ``version`` receives."""
+        order = list(EVENT_VERSION_OF)
+        have = order.index(version) if version in order else 0
+        return tuple(
+            f"{self.source_prefix}_{s}"
+            for s in self.sources
+            if order.index(self.source_min_version.get(s, "V1_0")) <= have
+        )
+
+
+_EVENTS = "chalice_cognito.events"
+
+TRIGGERS: Tuple[TriggerSpec, ...] = (
+    TriggerSpec(
+        name="PreSignUp",
+        source_prefix="PreSignUp",
+        sources=("SignUp", "AdminCreateUser", "ExternalProvider"),
+        models={"*": f"{_EVENTS}.signup:PreSignUpEvent"},
+        config_key="PreSignUp",
+        emulated_by_cognito_local=True,
+        summary="validate or auto-confirm a sign-up",
+    ),
+    TriggerSpec(
+        name="PostConfirmation",
+        source_prefix="PostConfirmation",
+        sources=("ConfirmSignUp", "ConfirmForgotPassword"),
+        models={"*": f"{_EVENTS}.signup:PostConfirmationEvent"},
+        config_key="PostConfirmation",
+        emulated_by_cognito_local=True,
+        summary="act on a confirmed user (welcome, groups)",
+    ),
+    TriggerSpec(
+        name="PreAuthentication",
+        source_prefix="PreAuthentication",
+        sources=("Authentication",),
+        models={"*": f"{_EVENTS}.authentication:PreAuthenticationEvent"},
+        config_key="PreAuthentication",
+        summary="allow or deny a sign-in",
+    ),
+    TriggerSpec(
+        name="PostAuthentication",
+        source_prefix="PostAuthentication",
+        sources=("Authentication",),
+        models={"*": f"{_EVENTS}.authentication:PostAuthenticationEvent"},
+        config_key="PostAuthentication",
+        emulated_by_cognito_local=True,
+        summary="act on a successful sign-in (audit)",
+    ),
+    TriggerSpec(
+        name="PreTokenGeneration",
+        source_prefix="TokenGeneration",
+        sources=(
+            "HostedAuth",
+            "Authentication",
+            "NewPasswordChallenge",
+            "AuthenticateDevice",
+            "RefreshTokens",
+            "ClientCredentials",
+        ),
+        models={
+            "2": f"{_EVENTS}.token:PreTokenGenerationV2Event",
+            "3": f"{_EVENTS}.token:PreTokenGenerationV2Event",
+            "*": f"{_EVENTS}.token:PreTokenGenerationV1Event",
+        },
+        config_key="PreTokenGenerationConfig",
+        versions=("V1_0", "V2_0", "V3_0"),
+        default_version="V1_0",
+        legacy_key="PreTokenGeneration",
+        source_min_version={"ClientCredentials": "V3_0"},
+        emulated_by_cognito_local=True,
+        summary="customise ID/access token claims, groups and scopes",
+    ),
+    TriggerSpec(
+        name="CustomMessage",
+        source_prefix="CustomMessage",
+        sources=(
+            "SignUp",
+            "AdminCreateUser",
+            "ResendCode",
+            "ForgotPassword",
+            "UpdateUserAttribute",
+            "VerifyUserAttribute",
+            "Authentication",
+        ),
+        models={"*": f"{_EVENTS}.message:CustomMessageEvent"},
+        config_key="CustomMessage",
+        secret_fields=("request.codeParameter", "request.usernameParameter"),
+        emulated_by_cognito_local=True,
+        summary="write the verification/invitation email or SMS",
+    ),
+    TriggerSpec(
+        name="DefineAuthChallenge",
+        source_prefix="DefineAuthChallenge",
+        sources=("Authentication",),
+        models={"*": f"{_EVENTS}.challenge:DefineAuthChallengeEvent"},
+        config_key="DefineAuthChallenge",
+        summary="custom auth: decide the next challenge",
+    ),
+    TriggerSpec(
+        name="CreateAuthChallenge",
+        source_prefix="CreateAuthChallenge",
+        sources=("Authentication",),
+        models={"*": f"{_EVENTS}.challenge:CreateAuthChallengeEvent"},
+        config_key="CreateAuthChallenge",
+        secret_fields=("response.privateChallengeParameters",),
+        summary="custom auth: create a challenge",
+    ),
+    TriggerSpec(
+        name="VerifyAuthChallengeResponse",
+        source_prefix="VerifyAuthChallengeResponse",
+        sources=("Authentication",),
+        models={"*": f"{_EVENTS}.challenge:VerifyAuthChallengeResponseEvent"},
+        config_key="VerifyAuthChallengeResponse",
+        secret_fields=("request.privateChallengeParameters", "request.challengeAnswer"),
+        summary="custom auth: check the answer",
+    ),
+    TriggerSpec(
+        name="UserMigration",
+        source_prefix="UserMigration",
+        sources=("Authentication", "ForgotPassword"),
+        models={"*": f"{_EVENTS}.migration:UserMigrationEvent"},
+        config_key="UserMigration",
+        secret_fields=("request.password",),
+        emulated_by_cognito_local=True,
+        summary="import a user from a legacy store on first sign-in",
+    ),
+    TriggerSpec(
+        name="CustomEmailSender",
+        source_prefix="CustomEmailSender",
+        sources=(
+            "SignUp",
+            "ResendCode",
+            "ForgotPassword",
+            "UpdateUserAttribute",
+            "VerifyUserAttribute",
+            "AdminCreateUser",
+            "Authentication",
+            "AccountTakeOverNotification",
+        ),
+        models={"*": f"{_EVENTS}.sender:CustomEmailSenderEvent"},
+        config_key="CustomEmailSender",
+        versions=("V1_0",),
+        default_version="V1_0",
+        requires_kms=True,
+        asynchronous=True,
+        secret_fields=("request.code",),
+        summary="deliver emails through your own provider",
+    ),
+    TriggerSpec(
+        name="CustomSMSSender",
+        source_prefix="CustomSMSSender",
+        sources=(
+            "SignUp",
+            "ResendCode",
+            "ForgotPassword",
+            "UpdateUserAttribute",
+            "VerifyUserAttribute",
+            "AdminCreateUser",
+            "Authentication",
+        ),
+        models={"*": f"{_EVENTS}.sender:CustomSMSSenderEvent"},
+        config_key="CustomSMSSender",
+        versions=("V1_0",),
+        default_version="V1_0",
+        requires_kms=True,
+        asynchronous=True,
+        secret_fields=("request.code",),
+        summary="deliver SMS through your own provider",
+    ),
+    TriggerSpec(
+        name="InboundFederation",
+        source_prefix="InboundFederation",
+        sources=("ExternalProvider",),
+        models={"*": f"{_EVENTS}.federation:InboundFederationEvent"},
+        config_key="InboundFederation",
+        versions=("V1_0",),
+        default_version="V1_0",
+        secret_fields=("request.attributes.tokenResponse",),
+        summary="map federated IdP attributes before the profile is written",
+    ),
+)
+
+BY_NAME: Mapping[str, TriggerSpec] = {t.name: t for t in TRIGGERS}
+
+#: Lower-cased triggerSource prefix -> spec.  Lower-cased because one AWS doc
+#: table spells ``CustomSmsSender_*``; Cognito itself sends ``CustomSMSSender_*``.
+_BY_PREFIX: Mapping[str, TriggerSpec] = {t.source_prefix.lower(): t for t in TRIGGERS}
+
+#: The LambdaConfig key that holds the pool-wide key of the custom senders.
+KMS_KEY_CONFIG_KEY = "KMSKeyID"
+
+
+class UnknownTriggerError(ValueError):
+    """A trigger name or triggerSource that is not in the catalogue."""
+
+
+def get_trigger(name: str) -> TriggerSpec:
+    """Return the spec for a decorator trigger name, or fail with a suggestion."""
+    try:
+        return BY_NAME[name]
+    except (KeyError, TypeError):
+        pass
+    raise UnknownTriggerError(
+        f"Unknown Cognito trigger {name!r}.{_did_you_mean(str(name), BY_NAME)} "
+        f"Valid triggers: {', '.join(BY_NAME)}."
+    )
+
+
+def trigger_for_source(trigger_source: str) -> TriggerSpec:
+    """Return the spec that receives ``trigger_source`` (e.g. ``TokenGeneration_HostedAuth``).
+
+    Only the prefix is matched: a new source that AWS adds under a known
+    trigger is still routed to that trigger's model.
+    """
+    prefix = str(trigger_source).split("_", 1)[0].lower()
+    spec = _BY_PREFIX.get(prefix)
+    if spec is None:
+        known = [s for t in TRIGGERS for s in t.trigger_sources]
+        raise UnknownTriggerError(
+            f"Unknown Cognito triggerSource {trigger_source!r}."
+            f"{_did_you_mean(str(trigger_source), known)} "
+            "Expected <Trigger>_<Source>, e.g. PreSignUp_SignUp."
+        )
+    return spec
+
+
+def all_trigger_sources() -> Tuple[Tuple[TriggerSpec, str], ...]:
+    """Every (spec, triggerSource) pair: 41 of them."""
+    return tuple((t, s) for t in TRIGGERS for s in t.trigger_sources)
+
+
+def check_version(spec: TriggerSpec, version: Optional[str]) -> Optional[str]:
+    """Validate a decorator ``version`` for ``spec`` and return the effective one."""
+    if version is None:
+        return spec.default_version
+    if not spec.versions or spec.versions == (spec.default_version,):
+        if spec.versions and version == spec.default_version:
+            return version
+        raise ValueError(
+            f"Trigger {spec.name!r} takes no version argument"
+            + (f" (Cognito only accepts {spec.default_version})" if spec.versions else "")
+            + "; remove version=."
+        )
+    if version not in spec.versions:
+        raise ValueError(
+            f"Invalid version {version!r} for trigger {spec.name!r}."
+            f"{_did_you_mean(str(version), spec.versions)} "
+            f"Valid versions: {', '.join(spec.versions)}."
+        )
+    return version
+
+
+def _did_you_mean(word: str, choices: "object") -> str:
+    options = list(choices)  # type: ignore[call-overload]
+    lowered = {str(c).lower(): str(c) for c in options}
+    if word.lower() in lowered:
+        return f" Did you mean {lowered[word.lower()]!r}?"
+    close = difflib.get_close_matches(word, [str(c) for c in options], n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+_MODEL_CACHE: dict[str, "type[CognitoEvent]"] = {}
+
+
+def _import_model(path: str) -> "type[CognitoEvent]":
+    model = _MODEL_CACHE.get(path)
+    if model is None:
+        module_name, _, class_name = path.partition(":")
+        model = getattr(importlib.import_module(module_name), class_name)
+        _MODEL_CACHE[path] = model
+    return model

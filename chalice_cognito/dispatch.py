@@ -1,0 +1,182 @@
+"""What runs inside Lambda for each trigger: parse -> handler -> validate -> echo.
+
+:class:`TriggerDispatcher` is the callable that Chalice's ``lambda_function``
+machinery registers for a ``@app.cognito_trigger`` handler.  It receives the raw
+event dict from Lambda and returns the full Cognito event JSON, with only the
+response the handler changed, after checking the response against the rules
+Cognito enforces.  A failure is logged once (trigger and triggerSource, secrets
+scrubbed) and propagates: raising is how a trigger refuses a sign-up or sign-in.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from chalice_cognito.catalogue import TriggerSpec, trigger_for_source
+from chalice_cognito.events import EventParseError, describe_errors, model_for_event
+from chalice_cognito.events.base import CognitoEvent, CognitoResponse
+
+logger = logging.getLogger("chalice_cognito")
+
+REDACTED = "***"
+
+
+class TriggerError(ValueError):
+    """Base of the errors the plugin itself raises inside Lambda.
+
+    The message reaches the client as ``<Trigger> failed with error <message>.``,
+    so it always names the trigger and never carries a secret value.
+    """
+
+
+class ResponseValidationError(TriggerError):
+    """The handler's response breaks a rule Cognito enforces."""
+
+
+class TriggerMismatchError(TriggerError):
+    """The function received an event of a trigger it was not declared for."""
+
+
+class TriggerDispatcher:
+    """Adapts a typed ``handler(event[, context])`` to Lambda's ``(event, context)``."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        spec: TriggerSpec,
+        version: Optional[str] = None,
+    ) -> None:
+        self.func = func
+        self.spec = spec
+        self.version = version
+        # Chalice builds the Lambda handler string from ``__name__``.
+        self.__name__ = func.__name__
+        self.__qualname__ = getattr(func, "__qualname__", func.__name__)
+        self.__module__ = func.__module__
+        self.__doc__ = func.__doc__
+        self._wants_context = _accepts_two_arguments(func)
+
+    def __call__(self, raw_event: Dict[str, Any], context: Any = None) -> Dict[str, Any]:
+        source = raw_event.get("triggerSource") if isinstance(raw_event, Mapping) else None
+        try:
+            event = self._parse(raw_event)
+            result = self.func(event, context) if self._wants_context else self.func(event)
+            final = self._merge(event, result)
+            self._check(final)
+            return final.to_dict()
+        except Exception as exc:
+            safe = _sanitise(exc)
+            logger.error(
+                "Cognito trigger %s (%s) handler %s failed: %s: %s",
+                self.spec.name,
+                source,
+                self.__name__,
+                type(exc).__name__,
+                scrub(str(safe), secret_values(self.spec, raw_event)),
+            )
+            if safe is exc:
+                raise
+            raise safe from None
+
+    # -- steps -------------------------------------------------------------
+
+    def _parse(self, raw_event: Mapping[str, Any]) -> CognitoEvent:
+        model = model_for_event(raw_event)
+        if model.trigger != self.spec.name:
+            other = trigger_for_source(str(raw_event.get("triggerSource")))
+            raise TriggerMismatchError(
+                f"{self.spec.name} handler {self.__name__!r} received a "
+                f"{raw_event.get('triggerSource')} event, which belongs to {other.name}: "
+                "check the user pool's LambdaConfig."
+            )
+        return model.model_validate(raw_event)
+
+    def _merge(self, event: CognitoEvent, result: Any) -> CognitoEvent:
+        """Turn whatever the handler returned into the full event to send back."""
+        if result is None or result is event:
+            return event
+        if isinstance(result, CognitoEvent):
+            return result
+        if isinstance(result, CognitoResponse):
+            event.response = result
+            return event
+        if isinstance(result, Mapping):
+            if "triggerSource" in result:  # a whole event as a dict
+                return type(event).model_validate(result)
+            event.response = _merged_response(event.response, result)
+            return event
+        raise TriggerError(
+            f"{self.spec.name} handler {self.__name__!r} returned "
+            f"{type(result).__name__}; return the event, None, a response model or a dict "
+            "of response fields."
+        )
+
+    def _check(self, event: CognitoEvent) -> None:
+        violations = event.response_violations()
+        if violations:
+            details = "; ".join(f"{v.field} {v.rule}" for v in violations)
+            raise ResponseValidationError(
+                f"{self.spec.name} ({event.trigger_source}) response rejected: {details}"
+            )
+
+
+def _merged_response(current: CognitoResponse, changes: Mapping[str, Any]) -> CognitoResponse:
+    """Apply a dict of response fields (snake_case or camelCase) to the current response."""
+    fields = type(current).model_fields
+    wire = {info.alias or name: name for name, info in fields.items()}
+    data = current.to_dict()
+    for key, value in changes.items():
+        alias = next((a for a, n in wire.items() if n == key), key)
+        data[alias] = value.to_dict() if hasattr(value, "to_dict") else value
+    return type(current).model_validate(data)
+
+
+def _accepts_two_arguments(func: Callable[..., Any]) -> bool:
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):  # builtins, some C callables
+        return False
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2
+
+
+def _sanitise(exc: Exception) -> Exception:
+    """Replace pydantic errors (whose text includes input values) by a value-free TriggerError."""
+    if type(exc).__name__ == "ValidationError" and hasattr(exc, "errors"):
+        return TriggerError(f"invalid value: {describe_errors(exc)}")
+    if isinstance(exc, EventParseError):
+        return exc
+    return exc
+
+
+def secret_values(spec: TriggerSpec, raw_event: Any) -> List[str]:
+    """The string values at the spec's secret paths (password, codes, tokens) in an event."""
+    found: List[str] = []
+    for path in spec.secret_fields:
+        node: Any = raw_event
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        _collect_strings(node, found)
+    return [s for s in found if s]
+
+
+def _collect_strings(node: Any, out: List[str]) -> None:
+    if isinstance(node, str):
+        out.append(node)
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            _collect_strings(value, out)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _collect_strings(value, out)
+
+
+def scrub(text: str, secrets: List[str]) -> str:
+    """Replace every secret value in ``text`` (longest first) by ``***``."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text

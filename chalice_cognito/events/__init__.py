@@ -1,0 +1,88 @@
+"""Typed pydantic v2 models for every Cognito user pool trigger event.
+
+One module per event family (``signup``, ``authentication``, ``challenge``,
+``token``, ``migration``, ``message``, ``sender``, ``federation``); which model
+serves which ``triggerSource`` comes from :mod:`chalice_cognito.catalogue`.
+
+>>> event = parse_event(raw)            # the right model for any trigger event
+>>> event.to_dict() == raw              # exact echo for every real event
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from chalice_cognito.catalogue import trigger_for_source
+from chalice_cognito.events.base import (
+    CallerContext,
+    CognitoEvent,
+    CognitoModel,
+    CognitoRequest,
+    CognitoResponse,
+    Violation,
+)
+
+__all__ = [
+    "CallerContext",
+    "CognitoEvent",
+    "CognitoModel",
+    "CognitoRequest",
+    "CognitoResponse",
+    "EventParseError",
+    "Violation",
+    "model_for_event",
+    "parse_event",
+]
+
+
+class EventParseError(ValueError):
+    """A raw event that is not a Cognito trigger event this plugin can read.
+
+    The message names the triggerSource and the fields at fault, never their
+    values (events carry passwords, codes and tokens).
+    """
+
+
+def model_for_event(raw: Mapping[str, Any]) -> type[CognitoEvent]:
+    """The model class for a raw event, chosen by ``triggerSource`` and ``version``."""
+    if not isinstance(raw, Mapping):
+        raise EventParseError(
+            f"A Cognito trigger event must be a JSON object, got {type(raw).__name__}."
+        )
+    source = raw.get("triggerSource")
+    if not isinstance(source, str):
+        raise EventParseError(
+            "Not a Cognito user pool trigger event: no 'triggerSource' string. "
+            "Pass the whole event Cognito sent (or one from chalice_cognito.testing.sample_event)."
+        )
+    try:
+        spec = trigger_for_source(source)
+    except ValueError as exc:
+        raise EventParseError(str(exc)) from None
+    return spec.model_for(raw.get("version"))
+
+
+def parse_event(raw: Mapping[str, Any]) -> CognitoEvent:
+    """Return the typed model for any Cognito trigger event.
+
+    ``parse_event(e).to_dict() == e`` for every event Cognito sends.
+    """
+    from pydantic import ValidationError
+
+    model = model_for_event(raw)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise EventParseError(
+            f"{raw.get('triggerSource')} event does not match the {model.trigger} "
+            f"event shape: {describe_errors(exc)}"
+        ) from None
+
+
+def describe_errors(exc: Any) -> str:
+    """Render a pydantic ValidationError as ``field: problem; ...`` without any input value."""
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False, include_context=False):
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "(event)"
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)

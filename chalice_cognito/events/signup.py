@@ -1,0 +1,85 @@
+"""Sign-up family: pre sign-up and post confirmation.
+
+AWS docs: ``user-pool-lambda-pre-sign-up.html``,
+``user-pool-lambda-post-confirmation.html``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, List, Optional
+
+from pydantic import Field
+
+from chalice_cognito.events.base import (
+    CognitoEvent,
+    CognitoRequest,
+    CognitoResponse,
+    StringMap,
+    Violation,
+)
+
+
+class PreSignUpRequest(CognitoRequest):
+    #: sign-up attributes, or the IdP-mapped attributes for ``PreSignUp_ExternalProvider``
+    user_attributes: StringMap = {}
+    #: ``ValidationData`` of SignUp/AdminCreateUser; often ``null``, ``{}`` for external providers
+    validation_data: Optional[StringMap] = None
+    #: ``ClientMetadata`` of the API call; absent when the caller sent none
+    client_metadata: Optional[StringMap] = None
+
+
+class PreSignUpResponse(CognitoResponse):
+    #: confirm the user without a code.  Cognito pre-populates ``false``.
+    auto_confirm_user: Optional[bool] = None
+    #: mark the email verified; the ``email`` attribute must be present
+    auto_verify_email: Optional[bool] = None
+    #: mark the phone verified; the ``phone_number`` attribute must be present
+    auto_verify_phone: Optional[bool] = None
+
+
+class PreSignUpEvent(CognitoEvent):
+    """``PreSignUp_SignUp`` / ``_AdminCreateUser`` / ``_ExternalProvider``.
+
+    Raise to refuse the sign-up: Cognito answers
+    ``UserLambdaValidationException: PreSignUp failed with error <message>.``
+    The response is ignored for ``PreSignUp_AdminCreateUser``.
+    """
+
+    trigger: ClassVar[str] = "PreSignUp"
+    request: PreSignUpRequest
+    response: PreSignUpResponse = Field(default_factory=PreSignUpResponse)
+
+    def response_violations(self) -> List[Violation]:
+        found: List[Violation] = []
+        attrs = self.request.user_attributes
+        for flag, attribute in (("autoVerifyEmail", "email"), ("autoVerifyPhone", "phone_number")):
+            if getattr(self.response, _snake(flag)) and not attrs.get(attribute):
+                found.append(
+                    Violation(
+                        f"response.{flag}",
+                        f"can only be true when the user has a non-empty {attribute!r} "
+                        "attribute (Cognito fails the sign-up otherwise)",
+                    )
+                )
+        return found
+
+
+class PostConfirmationRequest(CognitoRequest):
+    user_attributes: StringMap = {}
+    client_metadata: Optional[StringMap] = None
+
+
+class PostConfirmationEvent(CognitoEvent):
+    """``PostConfirmation_ConfirmSignUp`` / ``_ConfirmForgotPassword``.
+
+    Nothing is expected in ``response``; an exception still fails the
+    confirmation.  Not invoked for users created with AdminCreateUser.
+    """
+
+    trigger: ClassVar[str] = "PostConfirmation"
+    request: PostConfirmationRequest
+    response: CognitoResponse = Field(default_factory=CognitoResponse)
+
+
+def _snake(camel: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in camel)
