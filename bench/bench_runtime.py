@@ -26,8 +26,9 @@ import timeit
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
-from chalice_cognito import Chalice
 from chalice_cognito.testing import sample_event
+
+from chalice_cognito import Chalice
 
 Event = Dict[str, Any]
 
@@ -56,7 +57,10 @@ def _raw_pre_sign_up(event: Event, context: Any = None) -> Event:
 
 def _raw_pre_token(event: Event, context: Any = None) -> Event:
     event["response"]["claimsAndScopeOverrideDetails"] = {
-        "accessTokenGeneration": {"claimsToAddOrOverride": {"tenant": "acme"}, "scopesToAdd": ["shop/read"]}
+        "accessTokenGeneration": {
+            "claimsToAddOrOverride": {"tenant": "acme"},
+            "scopesToAdd": ["shop/read"],
+        }
     }
     return event
 
@@ -99,8 +103,8 @@ def _per_call_us(handler: Callable[..., Any], event: Event, number: int) -> floa
     handler(copy.deepcopy(event), None)  # warm: first-use model build is not per-call cost
     best = float("inf")
     for _ in range(5):
-        it = iter([copy.deepcopy(event) for _ in range(number)])
-        best = min(best, timeit.timeit(lambda: handler(next(it), None), number=number))
+        events = iter([copy.deepcopy(event) for _ in range(number)])
+        best = min(best, timeit.timeit(lambda it=events: handler(next(it), None), number=number))
     return best / number * 1e6
 
 
@@ -122,13 +126,15 @@ def per_invocation(number: int = 2000) -> List[Tuple[str, str, float]]:
     ):
         raw = (_raw_pre_sign_up, _raw_pre_token)[index]
         rows.append((label, "raw dict handler", _per_call_us(raw, event, number)))
-        rows.append((label, "powertools data classes", _per_call_us(data_classes[index], event, number)))
+        rows.append(
+            (label, "powertools data classes", _per_call_us(data_classes[index], event, number))
+        )
         rows.append((label, "powertools parser", _per_call_us(parser[index], parser_event, number)))
         rows.append((label, "chalice-cognito", _per_call_us(plugin[index], event, number)))
     return rows
 
 
-_ALL_TRIGGERS_APP = '''
+_ALL_TRIGGERS_APP = """
 from chalice_cognito import Chalice
 app = Chalice(app_name="cold")
 
@@ -136,7 +142,7 @@ app = Chalice(app_name="cold")
 def pre_sign_up(event):
     event.response.auto_confirm_user = True
     return event
-'''
+"""
 _OTHER_TRIGGERS = [
     ("PostConfirmation", ""),
     ("PreAuthentication", ""),
@@ -152,7 +158,7 @@ _OTHER_TRIGGERS = [
     ("InboundFederation", ""),
 ]
 
-_POWERTOOLS_APP = '''
+_POWERTOOLS_APP = """
 from chalice import Chalice
 from aws_lambda_powertools.utilities.parser.models.cognito import CognitoPreSignupTriggerModel
 app = Chalice(app_name="cold")
@@ -162,21 +168,21 @@ def pre_sign_up(event, context):
     CognitoPreSignupTriggerModel.model_validate(event)
     event["response"]["autoConfirmUser"] = True
     return event
-'''
+"""
 
-_BASELINE_IMPORTS = '''
+_BASELINE_IMPORTS = """
 import chalice.app
 import pydantic
-'''
+"""
 
-_PROBE = '''
+_PROBE = """
 import json, sys, time
 event = json.loads(sys.argv[1])
 start = time.perf_counter()
 import app
 {call}
 print(time.perf_counter() - start)
-'''
+"""
 
 
 def _write_apps(root: Path) -> Dict[str, Path]:
@@ -204,11 +210,7 @@ def cold_start(runs: int = 15) -> List[Tuple[str, float]]:
         samples: Dict[str, List[float]] = {label: [] for label in apps}
         for _ in range(runs):  # interleaved, so drift hits every variant alike
             for label, folder in apps.items():
-                call = (
-                    "pass"
-                    if "only" in label
-                    else "app.pre_sign_up(event, None)"
-                )
+                call = "pass" if "only" in label else "app.pre_sign_up(event, None)"
                 out = subprocess.run(
                     [sys.executable, "-c", _PROBE.format(call=call), event],
                     cwd=folder,
@@ -232,9 +234,13 @@ def main() -> None:
         base = variants["powertools parser"]
         for variant, micros in variants.items():
             print(f"{trigger:24} {variant:28} {micros:9.1f} {micros / base:7.2f}")
-    print("  (Powertools parser rejects real V2 events: list-typed `scopes`; timed on a dict-scopes copy)")
+    print(
+        "  (Powertools parser rejects real V2 events: list-typed `scopes`; timed on a dict-scopes copy)"
+    )
     print()
-    print("Cold start: fresh interpreter, import app + first PreSignUp (median ms; ratio vs powertools app)")
+    print(
+        "Cold start: fresh interpreter, import app + first PreSignUp (median ms; ratio vs powertools app)"
+    )
     cold = dict(cold_start())
     base = cold["chalice + powertools parser"]
     for label, ms in cold.items():

@@ -78,7 +78,9 @@ class CognitoTriggerAPI:
         spec = get_trigger(trigger)
         effective_version = check_version(spec, version)
         if user_pool is not None and (not isinstance(user_pool, str) or not user_pool):
-            raise ValueError("user_pool must be the non-empty name of a pool in the cognito config.")
+            raise ValueError(
+                "user_pool must be the non-empty name of a pool in the cognito config."
+            )
         access_tuple = _check_access(tuple(access))
 
         def _decorator(func: Callable[..., Any]) -> Any:
@@ -101,9 +103,7 @@ class CognitoTriggerAPI:
         return _decorator
 
     def _claim_slot(self, registration: TriggerRegistration) -> None:
-        slots: Dict[Tuple[Optional[str], str], str] = self.__dict__.setdefault(
-            "_cognito_slots", {}
-        )
+        slots: Dict[Tuple[Optional[str], str], str] = self.__dict__.setdefault("_cognito_slots", {})
         holder = slots.get(registration.slot)
         if holder is not None:
             raise ValueError(
@@ -130,9 +130,7 @@ class Chalice(CognitoTriggerAPI, chalice_app.Chalice):
         if options is not None and isinstance(registration, TriggerRegistration):
             # A blueprint's trigger: claim its slot on the app too, under the
             # final (prefixed) function name.
-            final = replace(
-                registration, function_name=(options.get("name_prefix") or "") + name
-            )
+            final = replace(registration, function_name=(options.get("name_prefix") or "") + name)
             self._claim_slot(final)
         super()._register_handler(
             handler_type, name, user_handler, wrapped_handler, kwargs, options

@@ -332,7 +332,7 @@ def check_version(spec: TriggerSpec, version: Optional[str]) -> Optional[str]:
     return version
 
 
-def _did_you_mean(word: str, choices: "object") -> str:
+def _did_you_mean(word: str, choices: object) -> str:
     options = list(choices)  # type: ignore[call-overload]
     lowered = {str(c).lower(): str(c) for c in options}
     if word.lower() in lowered:
@@ -341,10 +341,10 @@ def _did_you_mean(word: str, choices: "object") -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-_MODEL_CACHE: dict[str, "type[CognitoEvent]"] = {}
+_MODEL_CACHE: dict[str, type[CognitoEvent]] = {}
 
 
-def _import_model(path: str) -> "type[CognitoEvent]":
+def _import_model(path: str) -> type[CognitoEvent]:
     model = _MODEL_CACHE.get(path)
     if model is None:
         module_name, _, class_name = path.partition(":")
