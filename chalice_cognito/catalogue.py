@@ -332,6 +332,29 @@ def check_version(spec: TriggerSpec, version: Optional[str]) -> Optional[str]:
     return version
 
 
+def known_trigger_source(trigger_source: str) -> TriggerSpec:
+    """Return the spec of an exact, catalogued ``triggerSource``, or fail with a suggestion.
+
+    Stricter than :func:`trigger_for_source` (which routes any source of a
+    known prefix, so new AWS sources still parse): tools that *build* events
+    (sample events, the CLI) must not silently accept a typo.
+    """
+    for spec, source in all_trigger_sources():
+        if source == trigger_source:
+            return spec
+    known = [s for _, s in all_trigger_sources()]
+    raise UnknownTriggerError(
+        f"Unknown Cognito triggerSource {trigger_source!r}."
+        f"{_did_you_mean(str(trigger_source), known)} "
+        f"Valid triggerSources: {', '.join(known)}."
+    )
+
+
+def did_you_mean(word: str, choices: object) -> str:
+    """`` Did you mean 'X'?`` for the closest of ``choices`` (case-insensitive first), else ``""``."""
+    return _did_you_mean(word, choices)
+
+
 def _did_you_mean(word: str, choices: object) -> str:
     options = list(choices)  # type: ignore[call-overload]
     lowered = {str(c).lower(): str(c) for c in options}
