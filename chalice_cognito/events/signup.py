@@ -21,7 +21,7 @@ from chalice_cognito.events.base import (
 
 class PreSignUpRequest(CognitoRequest):
     #: sign-up attributes, or the IdP-mapped attributes for ``PreSignUp_ExternalProvider``
-    user_attributes: StringMap = {}
+    user_attributes: StringMap = Field(default_factory=dict)
     #: ``ValidationData`` of SignUp/AdminCreateUser; often ``null``, ``{}`` for external providers
     validation_data: Optional[StringMap] = None
     #: ``ClientMetadata`` of the API call; absent when the caller sent none
@@ -46,7 +46,7 @@ class PreSignUpEvent(CognitoEvent):
     """
 
     trigger: ClassVar[str] = "PreSignUp"
-    request: PreSignUpRequest
+    request: PreSignUpRequest = Field(default_factory=PreSignUpRequest)
     response: PreSignUpResponse = Field(default_factory=PreSignUpResponse)
 
     def response_violations(self) -> List[Violation]:
@@ -65,7 +65,7 @@ class PreSignUpEvent(CognitoEvent):
 
 
 class PostConfirmationRequest(CognitoRequest):
-    user_attributes: StringMap = {}
+    user_attributes: StringMap = Field(default_factory=dict)
     client_metadata: Optional[StringMap] = None
 
 
@@ -77,7 +77,7 @@ class PostConfirmationEvent(CognitoEvent):
     """
 
     trigger: ClassVar[str] = "PostConfirmation"
-    request: PostConfirmationRequest
+    request: PostConfirmationRequest = Field(default_factory=PostConfirmationRequest)
     response: CognitoResponse = Field(default_factory=CognitoResponse)
 
 

@@ -1,0 +1,368 @@
+"""Pre token generation: V1 (``version "1"``) and V2/V3 (``version "2"``/``"3"``).
+
+AWS doc: ``user-pool-lambda-pre-token-generation.html``.  V1 customises the ID
+token (and groups in both tokens); V2 adds access-token claims and scopes for
+user sign-ins; V3 does the same for machine (client credentials) tokens too.
+V2 and V3 events share one shape and differ only in ``version``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional
+
+from pydantic import Field
+
+from chalice_cognito.events.base import (
+    CognitoEvent,
+    CognitoModel,
+    CognitoRequest,
+    CognitoResponse,
+    JsonValue,
+    StringMap,
+    Violation,
+)
+
+#: Claims Cognito never lets a trigger add, override or suppress (both tokens).
+#: ``cognito:*`` is handled by :func:`_protected`: only ``cognito:groups`` is allowed.
+_PROTECTED = frozenset(
+    {
+        "acr",
+        "amr",
+        "at_hash",
+        "auth_time",
+        "azp",
+        "client_id",
+        "device_key",
+        "event_id",
+        "exp",
+        "iat",
+        "identities",
+        "iss",
+        "jti",
+        "nbf",
+        "nonce",
+        "origin_jti",
+        "sub",
+        "token_use",
+        "version",
+    }
+)
+#: ID-token claims whose values must not be objects or arrays (V2/V3).
+_SIMPLE_ID_CLAIMS = ("phone_number_verified", "email_verified", "updated_at", "address")
+#: ``ScopeType`` of the Cognito API: printable ASCII without space, ``"`` and ``\``.
+_SCOPE_PATTERN = r"[\x21\x23-\x5B\x5D-\x7E]{1,256}"
+
+
+def _protected(claim: str, token: str) -> bool:
+    """True when Cognito refuses any change of ``claim`` in a ``token`` ("id" or "access")."""
+    if claim in _PROTECTED:
+        return True
+    if claim.startswith("cognito:"):
+        return claim != "cognito:groups"
+    if claim == "aud":
+        # aud is fixed in the ID token; see _claim_violations for the access token.
+        return token == "id"
+    return claim == "username" and token == "access"
+
+
+class GroupConfiguration(CognitoModel):
+    """``groupConfiguration`` / ``groupOverrideDetails``: the user's groups and their IAM roles."""
+
+    #: group names that go into ``cognito:groups``
+    groups_to_override: Optional[List[str]] = None
+    #: IAM role ARNs of those groups (``cognito:roles``)
+    iam_roles_to_override: Optional[List[str]] = None
+    #: role of the highest-precedence group (``cognito:preferred_role``); ``null`` without groups
+    preferred_role: Optional[str] = None
+
+
+class PreTokenGenerationRequest(CognitoRequest):
+    #: the user's attributes; empty for machine-to-machine tokens
+    user_attributes: StringMap = Field(default_factory=dict)
+    #: the user's current groups; Cognito sends ``[]``, ``[]``, ``null`` without groups
+    group_configuration: GroupConfiguration = Field(default_factory=GroupConfiguration)
+    #: ``ClientMetadata`` of (Admin)RespondToAuthChallenge, or ``aws_client_metadata`` of M2M
+    client_metadata: Optional[StringMap] = None
+
+
+class ClaimsOverrideDetails(CognitoModel):
+    """V1 ``claimsOverrideDetails``: changes to the ID token (and groups in both tokens)."""
+
+    #: claims to add or replace in the ID token; values must be strings in V1
+    claims_to_add_or_override: Optional[Dict[str, Any]] = None
+    #: ID-token claims to remove; suppression wins over add
+    claims_to_suppress: Optional[List[str]] = None
+    #: replaces the groups (``null`` or ``{}`` suppresses them); copy
+    #: ``request.group_configuration`` to keep them
+    group_override_details: Optional[GroupConfiguration] = None
+
+
+class PreTokenGenerationV1Response(CognitoResponse):
+    #: ``null`` in the event Cognito sends: tokens unchanged
+    claims_override_details: Optional[ClaimsOverrideDetails] = None
+
+
+class PreTokenGenerationV1Event(CognitoEvent):
+    """``TokenGeneration_*`` with event version 1 (LambdaVersion ``V1_0``, the default).
+
+    cognito-local sends these with version "0" and empty ``groupConfiguration`` /
+    ``claimsOverrideDetails`` objects.
+    """
+
+    trigger: ClassVar[str] = "PreTokenGeneration"
+    request: PreTokenGenerationRequest = Field(default_factory=PreTokenGenerationRequest)
+    response: PreTokenGenerationV1Response = Field(default_factory=PreTokenGenerationV1Response)
+
+    def _details(self) -> ClaimsOverrideDetails:
+        if self.response.claims_override_details is None:
+            self.response.claims_override_details = ClaimsOverrideDetails()
+        return self.response.claims_override_details
+
+    def override_groups(
+        self,
+        groups: Iterable[str],
+        iam_roles: Optional[Iterable[str]] = None,
+        preferred_role: Optional[str] = None,
+    ) -> None:
+        """Replace ``cognito:groups`` (and roles) in the ID and access tokens."""
+        self._details().group_override_details = GroupConfiguration(
+            groups_to_override=list(groups),
+            iam_roles_to_override=list(iam_roles or []),
+            preferred_role=preferred_role,
+        )
+
+    def add_claims(self, claims: Mapping[str, str]) -> None:
+        """Add or replace ID-token claims (string values), creating the override details."""
+        details = self._details()
+        details.claims_to_add_or_override = {
+            **(details.claims_to_add_or_override or {}),
+            **claims,
+        }
+
+    def suppress_claims(self, *names: str) -> None:
+        """Remove claims from the ID token."""
+        details = self._details()
+        details.claims_to_suppress = _merged(details.claims_to_suppress, names)
+
+    def response_violations(self) -> List[Violation]:
+        details = self.response.claims_override_details
+        if details is None:
+            return []
+        path = "response.claimsOverrideDetails"
+        found: List[Violation] = []
+        claims = details.claims_to_add_or_override or {}
+        not_strings = sorted(k for k, v in claims.items() if not isinstance(v, str))
+        if not_strings:
+            found.append(
+                Violation(
+                    f"{path}.claimsToAddOrOverride",
+                    "values must be strings in a V1_0 event (use LambdaVersion V2_0 for "
+                    f"JSON values): {', '.join(not_strings)}",
+                )
+            )
+        found += _claim_violations(
+            f"{path}.claimsToAddOrOverride", claims, "id", self.caller_context.client_id
+        )
+        found += _suppress_violations(f"{path}.claimsToSuppress", details.claims_to_suppress, "id")
+        return found
+
+
+class PreTokenGenerationV2Request(PreTokenGenerationRequest):
+    #: access-token scopes requested and allowed (``aws.cognito.signin.user.admin`` for API sign-ins)
+    scopes: Optional[List[str]] = None
+
+
+class IdTokenGeneration(CognitoModel):
+    """``idTokenGeneration``: changes to the ID token."""
+
+    #: claims to add or replace; any JSON value, but ``email_verified``,
+    #: ``phone_number_verified``, ``updated_at`` and ``address`` must stay simple
+    claims_to_add_or_override: Optional[Dict[str, JsonValue]] = None
+    #: claims to remove; suppression wins over add
+    claims_to_suppress: Optional[List[str]] = None
+
+
+class AccessTokenGeneration(IdTokenGeneration):
+    """``accessTokenGeneration``: changes to the access token, scopes included."""
+
+    #: scopes to add to the ``scope`` claim (no spaces)
+    scopes_to_add: Optional[List[str]] = None
+    #: scopes to remove from the ``scope`` claim
+    scopes_to_suppress: Optional[List[str]] = None
+
+
+class ClaimsAndScopeOverrideDetails(CognitoModel):
+    """V2/V3 ``claimsAndScopeOverrideDetails``."""
+
+    id_token_generation: Optional[IdTokenGeneration] = None
+    access_token_generation: Optional[AccessTokenGeneration] = None
+    #: replaces the groups (``null`` or ``{}`` suppresses them)
+    group_override_details: Optional[GroupConfiguration] = None
+
+
+class PreTokenGenerationV2Response(CognitoResponse):
+    #: ``null`` in the event Cognito sends: tokens unchanged
+    claims_and_scope_override_details: Optional[ClaimsAndScopeOverrideDetails] = None
+
+
+class PreTokenGenerationV2Event(CognitoEvent):
+    """``TokenGeneration_*`` with event version 2 or 3 (LambdaVersion ``V2_0``/``V3_0``).
+
+    V3 adds ``TokenGeneration_ClientCredentials`` (machine tokens: no
+    ``userName``, empty ``userAttributes``).  Use the helpers to change tokens
+    without building the nested override models by hand::
+
+        event.add_access_token_claims({"tenant": "a"})
+        event.add_scopes("orders/read")
+    """
+
+    trigger: ClassVar[str] = "PreTokenGeneration"
+    request: PreTokenGenerationV2Request = Field(default_factory=PreTokenGenerationV2Request)
+    response: PreTokenGenerationV2Response = Field(default_factory=PreTokenGenerationV2Response)
+
+    def _details(self) -> ClaimsAndScopeOverrideDetails:
+        if self.response.claims_and_scope_override_details is None:
+            self.response.claims_and_scope_override_details = ClaimsAndScopeOverrideDetails()
+        return self.response.claims_and_scope_override_details
+
+    def override_groups(
+        self,
+        groups: Iterable[str],
+        iam_roles: Optional[Iterable[str]] = None,
+        preferred_role: Optional[str] = None,
+    ) -> None:
+        """Replace ``cognito:groups`` (and roles) in the ID and access tokens."""
+        self._details().group_override_details = GroupConfiguration(
+            groups_to_override=list(groups),
+            iam_roles_to_override=list(iam_roles or []),
+            preferred_role=preferred_role,
+        )
+
+    def _id(self) -> IdTokenGeneration:
+        details = self._details()
+        if details.id_token_generation is None:
+            details.id_token_generation = IdTokenGeneration()
+        return details.id_token_generation
+
+    def _access(self) -> AccessTokenGeneration:
+        details = self._details()
+        if details.access_token_generation is None:
+            details.access_token_generation = AccessTokenGeneration()
+        return details.access_token_generation
+
+    def add_id_token_claims(self, claims: Mapping[str, JsonValue]) -> None:
+        """Add or replace ID-token claims, creating the override details as needed."""
+        gen = self._id()
+        gen.claims_to_add_or_override = {**(gen.claims_to_add_or_override or {}), **claims}
+
+    def add_access_token_claims(self, claims: Mapping[str, JsonValue]) -> None:
+        """Add or replace access-token claims, creating the override details as needed."""
+        gen = self._access()
+        gen.claims_to_add_or_override = {**(gen.claims_to_add_or_override or {}), **claims}
+
+    def suppress_claims(
+        self, *names: str, id_token: bool = True, access_token: bool = True
+    ) -> None:
+        """Remove claims from the ID and/or access token."""
+        gens: List[IdTokenGeneration] = []
+        if id_token:
+            gens.append(self._id())
+        if access_token:
+            gens.append(self._access())
+        for gen in gens:
+            gen.claims_to_suppress = _merged(gen.claims_to_suppress, names)
+
+    def add_scopes(self, *scopes: str) -> None:
+        """Add scopes to the access token's ``scope`` claim."""
+        gen = self._access()
+        gen.scopes_to_add = _merged(gen.scopes_to_add, scopes)
+
+    def suppress_scopes(self, *scopes: str) -> None:
+        """Remove scopes from the access token's ``scope`` claim."""
+        gen = self._access()
+        gen.scopes_to_suppress = _merged(gen.scopes_to_suppress, scopes)
+
+    def response_violations(self) -> List[Violation]:
+        details = self.response.claims_and_scope_override_details
+        if details is None:
+            return []
+        path = "response.claimsAndScopeOverrideDetails"
+        client_id = self.caller_context.client_id
+        found: List[Violation] = []
+        id_gen = details.id_token_generation
+        if id_gen is not None:
+            claims = id_gen.claims_to_add_or_override or {}
+            where = f"{path}.idTokenGeneration.claimsToAddOrOverride"
+            complex_ = [c for c in _SIMPLE_ID_CLAIMS if isinstance(claims.get(c), (dict, list))]
+            if complex_:
+                found.append(
+                    Violation(where, f"cannot hold objects or arrays for: {', '.join(complex_)}")
+                )
+            found += _claim_violations(where, claims, "id", client_id)
+            found += _suppress_violations(
+                f"{path}.idTokenGeneration.claimsToSuppress", id_gen.claims_to_suppress, "id"
+            )
+        acc = details.access_token_generation
+        if acc is not None:
+            where = f"{path}.accessTokenGeneration"
+            found += _claim_violations(
+                f"{where}.claimsToAddOrOverride",
+                acc.claims_to_add_or_override or {},
+                "access",
+                client_id,
+            )
+            found += _suppress_violations(
+                f"{where}.claimsToSuppress", acc.claims_to_suppress, "access"
+            )
+            for wire, scopes in (
+                ("scopesToAdd", acc.scopes_to_add),
+                ("scopesToSuppress", acc.scopes_to_suppress),
+            ):
+                bad = [s for s in scopes or [] if not _valid_scope(s)]
+                if bad:
+                    found.append(
+                        Violation(
+                            f"{where}.{wire}",
+                            "scopes must be 1-256 printable ASCII characters without "
+                            f'spaces, " or \\: {", ".join(repr(s) for s in bad)}',
+                        )
+                    )
+        return found
+
+
+def _valid_scope(scope: Any) -> bool:
+    return isinstance(scope, str) and re.fullmatch(_SCOPE_PATTERN, scope) is not None
+
+
+def _claim_violations(
+    where: str, claims: Mapping[str, Any], token: str, client_id: Optional[str]
+) -> List[Violation]:
+    found: List[Violation] = []
+    protected = sorted(c for c in claims if _protected(c, token))
+    if protected:
+        found.append(
+            Violation(where, f"cannot add or override protected claims: {', '.join(protected)}")
+        )
+    dev = sorted(c for c in claims if c.startswith("dev:"))
+    if dev:
+        found.append(Violation(where, f"dev:* attributes can only be suppressed: {', '.join(dev)}"))
+    if token == "access" and "aud" in claims and claims["aud"] != client_id:
+        found.append(
+            Violation(where, "aud can only be added to an access token with the app client id")
+        )
+    return found
+
+
+def _suppress_violations(where: str, names: Optional[List[str]], token: str) -> List[Violation]:
+    protected = sorted(n for n in names or [] if _protected(n, token))
+    if not protected:
+        return []
+    return [Violation(where, f"cannot suppress protected claims: {', '.join(protected)}")]
+
+
+def _merged(current: Optional[List[str]], extra: Iterable[str]) -> List[str]:
+    """``current`` plus the new items, without duplicates, order kept."""
+    out = list(current or [])
+    out += [x for x in extra if x not in out]
+    return out
