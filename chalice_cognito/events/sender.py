@@ -10,7 +10,7 @@ these models.
 
 from __future__ import annotations
 
-from typing import ClassVar, Optional
+from typing import Any, ClassVar, Optional
 
 from pydantic import ConfigDict, Field
 
@@ -38,6 +38,14 @@ class CustomSenderRequest(CognitoRequest):
     user_attributes: StringMap = Field(default_factory=dict)
     #: ``ClientMetadata`` of the API call; ``null`` for account-takeover notifications
     client_metadata: Optional[StringMap] = None
+
+    def decrypt_code(
+        self, *, key_arn: Optional[str] = None, key_provider: Any = None
+    ) -> Optional[str]:
+        """The plaintext code or temporary password; see :func:`chalice_cognito.senders.decrypt_code`."""
+        from chalice_cognito.senders import decrypt_code
+
+        return decrypt_code(self.code, key_arn=key_arn, key_provider=key_provider)
 
 
 class AccountTakeoverNotification(CognitoModel):
