@@ -475,13 +475,24 @@ def parse_assignment(text: str) -> Tuple[str, Any]:
 def apply_assignment(event: Dict[str, Any], text: str) -> Dict[str, Any]:
     """Apply one CLI ``--set path=value`` to ``event`` (see :func:`parse_assignment`).
 
-    Where the event already holds a string (user attributes are all strings),
-    the text is kept as typed, so ``email_verified=true`` stays ``"true"``
-    rather than becoming a JSON boolean; quote it to force a string elsewhere.
+    Where Cognito sends strings, the text is kept as typed: when the current
+    value is a string, or the key goes into a map of strings
+    (``userAttributes``, ``clientMetadata``).  So
+    ``request.userAttributes.email_verified=true`` gives ``"true"`` as Cognito
+    sends it, while ``response.autoConfirmUser=true`` gives a JSON boolean.
     """
     path, value = parse_assignment(text)
-    if not isinstance(value, str) and isinstance(_get_path(event, path), str):
-        value = text.partition("=")[2]
+    if not isinstance(value, str):
+        parts = _split_path(path)
+        current = _lookup(event, parts)
+        parent = _lookup(event, parts[:-1])
+        string_map = (
+            isinstance(parent, Mapping)
+            and bool(parent)
+            and all(isinstance(v, str) for v in parent.values())
+        )
+        if isinstance(current, str) or (current is None and string_map):
+            value = text.partition("=")[2]
     return set_path(event, path, value)
 
 
@@ -575,10 +586,10 @@ def _child(node: Any, part: str, path: str) -> Any:
     return node.get(part)
 
 
-def _get_path(event: Mapping[str, Any], path: str) -> Any:
-    """The value at ``path``, or None when any part is missing."""
+def _lookup(event: Mapping[str, Any], parts: List[str]) -> Any:
+    """The value at a split path, or None when any part is missing."""
     node: Any = event
-    for part in _split_path(path):
+    for part in parts:
         if isinstance(node, Mapping):
             node = node.get(part)
         elif (
