@@ -100,7 +100,9 @@ class TriggerDispatcher:
         if isinstance(result, CognitoEvent):
             return result
         if isinstance(result, CognitoResponse):
-            event.response = result
+            # Merged, not swapped: keys Cognito sent that the returned model
+            # leaves unset (pre-populated nulls, unknown keys) are echoed too.
+            event.response = _merged_response(event.response, result.to_dict())
             return event
         if isinstance(result, Mapping):
             if "triggerSource" in result:  # a whole event as a dict

@@ -1,0 +1,244 @@
+"""The dispatcher with real event models: whole-event echo, handler return forms, no secret leaks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Dict
+
+import pytest
+from chalice.test import Client
+
+from chalice_cognito import Chalice
+from chalice_cognito.catalogue import get_trigger
+from chalice_cognito.dispatch import ResponseValidationError, TriggerDispatcher, TriggerError
+from chalice_cognito.events.signup import PreSignUpEvent, PreSignUpResponse
+from chalice_cognito.events.token import PreTokenGenerationV2Response
+
+Loader = Callable[[str], Dict[str, Any]]
+
+
+def _dispatch(trigger: str, handler: Callable[..., Any], raw: Dict[str, Any]) -> Dict[str, Any]:
+    return TriggerDispatcher(handler, get_trigger(trigger))(raw, None)
+
+
+def _expected(raw: Dict[str, Any], **response: Any) -> Dict[str, Any]:
+    out = {**raw, "response": {**raw.get("response", {}), **response}}
+    return out
+
+
+def test_handler_returning_none_sends_the_mutated_event(load_event: Loader) -> None:
+    raw = load_event("PreSignUp_SignUp")
+    raw["request"]["futureField"] = {"x": 1}
+
+    def handler(event: PreSignUpEvent) -> None:
+        event.response.auto_confirm_user = True
+
+    assert _dispatch("PreSignUp", handler, raw) == _expected(raw, autoConfirmUser=True)
+
+
+def test_handler_returning_the_event_and_taking_a_context(load_event: Loader) -> None:
+    raw = load_event("PreSignUp_SignUp")
+    seen = []
+
+    def handler(event: PreSignUpEvent, context: Any) -> PreSignUpEvent:
+        seen.append(context)
+        event.response.auto_verify_email = True
+        return event
+
+    assert _dispatch("PreSignUp", handler, raw) == _expected(raw, autoVerifyEmail=True)
+    assert seen == [None]
+
+
+def test_handler_returning_a_response_model_keeps_prepopulated_keys(load_event: Loader) -> None:
+    raw = load_event("PreSignUp_SignUp")
+    out = _dispatch("PreSignUp", lambda event: PreSignUpResponse(auto_confirm_user=True), raw)
+    assert out == _expected(raw, autoConfirmUser=True)
+
+
+@pytest.mark.parametrize("key", ["auto_confirm_user", "autoConfirmUser"])
+def test_handler_returning_a_dict_of_response_fields(load_event: Loader, key: str) -> None:
+    raw = load_event("PreSignUp_SignUp")
+    assert _dispatch("PreSignUp", lambda event: {key: True}, raw) == _expected(
+        raw, autoConfirmUser=True
+    )
+
+
+def test_handler_returning_nested_snake_case_dict(load_event: Loader) -> None:
+    raw = load_event("TokenGeneration_Authentication.v2")
+
+    def handler(event: Any) -> Dict[str, Any]:
+        return {
+            "claims_and_scope_override_details": {
+                "access_token_generation": {"scopes_to_add": ["orders/read"]}
+            }
+        }
+
+    out = _dispatch("PreTokenGeneration", handler, raw)
+    assert out["response"] == {
+        "claimsAndScopeOverrideDetails": {"accessTokenGeneration": {"scopesToAdd": ["orders/read"]}}
+    }
+    assert {k: v for k, v in out.items() if k != "response"} == {
+        k: v for k, v in raw.items() if k != "response"
+    }
+
+
+def test_handler_returning_a_v2_response_model(load_event: Loader) -> None:
+    raw = load_event("TokenGeneration_Authentication.v2")
+    response = PreTokenGenerationV2Response.model_validate(
+        {"claimsAndScopeOverrideDetails": {"idTokenGeneration": {"claimsToSuppress": ["email"]}}}
+    )
+    out = _dispatch("PreTokenGeneration", lambda event: response, raw)
+    assert out == _expected(
+        raw, claimsAndScopeOverrideDetails={"idTokenGeneration": {"claimsToSuppress": ["email"]}}
+    )
+
+
+def test_handler_returning_a_whole_event_dict(load_event: Loader) -> None:
+    raw = load_event("VerifyAuthChallengeResponse_Authentication")
+
+    def handler(event: Any) -> Dict[str, Any]:
+        out: Dict[str, Any] = event.to_dict()
+        out["response"]["answerCorrect"] = True
+        return out
+
+    assert _dispatch("VerifyAuthChallengeResponse", handler, raw) == _expected(
+        raw, answerCorrect=True
+    )
+
+
+def test_handler_returning_something_else_fails(load_event: Loader) -> None:
+    with pytest.raises(TriggerError, match="returned str"):
+        _dispatch("PreSignUp", lambda event: "ok", load_event("PreSignUp_SignUp"))
+
+
+def test_violation_fails_the_invocation(load_event: Loader) -> None:
+    def handler(event: Any) -> None:
+        event.response.issue_tokens = True
+        event.response.fail_authentication = True
+
+    with pytest.raises(ResponseValidationError) as info:
+        _dispatch("DefineAuthChallenge", handler, load_event("DefineAuthChallenge_Authentication"))
+    assert "response.issueTokens" in str(info.value)
+    assert "DefineAuthChallenge" in str(info.value)
+
+
+def test_every_family_echoes_through_the_dispatcher(
+    load_event: Loader, data_event_name: str
+) -> None:
+    raw = load_event(data_event_name)
+    from chalice_cognito.catalogue import trigger_for_source
+
+    trigger = trigger_for_source(raw["triggerSource"]).name
+    assert _dispatch(trigger, lambda event: None, raw) == raw
+
+
+def test_chalice_test_client_invokes_a_trigger(load_event: Loader) -> None:
+    app = Chalice(app_name="events-unit")
+
+    @app.cognito_trigger("CreateAuthChallenge")
+    def create(event: Any) -> None:
+        event.response.public_challenge_parameters = {"question": "2+3?"}
+        event.response.private_challenge_parameters = {"answer": "5"}
+
+    raw = load_event("CreateAuthChallenge_Authentication")
+    with Client(app) as client:
+        result = client.lambda_.invoke("create", raw)
+    assert result.payload == _expected(
+        raw,
+        publicChallengeParameters={"question": "2+3?"},
+        privateChallengeParameters={"answer": "5"},
+    )
+
+
+# -- secrets never leak ----------------------------------------------------------
+
+
+def _failure_text(
+    trigger: str,
+    handler: Callable[..., Any],
+    raw: Dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> str:
+    caplog.set_level(logging.ERROR, logger="chalice_cognito")
+    with pytest.raises(Exception) as info:
+        _dispatch(trigger, handler, raw)
+    return str(info.value) + "\n" + caplog.text
+
+
+def test_pydantic_error_never_shows_the_migration_password(
+    load_event: Loader, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = load_event("UserMigration_Authentication")
+    password = raw["request"]["password"]
+
+    def handler(event: Any) -> None:
+        event.response.desired_delivery_mediums = event.request.password  # a str, not a list
+
+    text = _failure_text("UserMigration", handler, raw, caplog)
+    assert "response.desiredDeliveryMediums" in text or "desired_delivery_mediums" in text
+    assert password not in text
+
+
+def test_pydantic_error_in_a_returned_dict_never_shows_the_challenge_answer(
+    load_event: Loader, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = load_event("VerifyAuthChallengeResponse_Authentication")
+    raw["request"]["challengeAnswer"] = "horse-battery-staple"
+    text = _failure_text(
+        "VerifyAuthChallengeResponse",
+        lambda event: {"answer_correct": event.request.challenge_answer},
+        raw,
+        caplog,
+    )
+    assert "answerCorrect" in text or "answer_correct" in text
+    assert "horse-battery-staple" not in text
+
+
+def test_pydantic_error_never_shows_the_sender_code(
+    load_event: Loader, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = load_event("CustomSMSSender_SignUp")
+    code = raw["request"]["code"]
+
+    def handler(event: Any) -> None:
+        event.request.user_attributes = event.request.code  # a str, not a map
+
+    text = _failure_text("CustomSMSSender", handler, raw, caplog)
+    assert code not in text and code[:20] not in text
+
+
+def test_violation_messages_never_show_private_answers_or_placeholders(
+    load_event: Loader, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = load_event("CreateAuthChallenge_Authentication")
+
+    def create(event: Any) -> None:
+        event.response.private_challenge_parameters = {"answer": 918273}
+
+    text = _failure_text("CreateAuthChallenge", create, raw, caplog)
+    assert "privateChallengeParameters" in text and "918273" not in text
+
+    caplog.clear()
+    raw = load_event("CustomMessage_AdminCreateUser")
+
+    def message(event: Any) -> None:
+        event.response.email_message = "Your password is hunter2"
+
+    text = _failure_text("CustomMessage", message, raw, caplog)
+    assert "emailMessage" in text
+    assert "hunter2" not in text and "{####}" not in text and "{username}" not in text
+
+
+def test_log_line_scrubs_a_secret_the_handler_put_in_its_exception(
+    load_event: Loader, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = load_event("VerifyAuthChallengeResponse_Authentication")
+    raw["request"]["challengeAnswer"] = "correct-horse"
+
+    def handler(event: Any) -> None:
+        raise ValueError(f"bad answer {event.request.challenge_answer}")
+
+    caplog.set_level(logging.ERROR, logger="chalice_cognito")
+    with pytest.raises(ValueError):
+        _dispatch("VerifyAuthChallengeResponse", handler, raw)
+    assert "bad answer ***" in caplog.text and "correct-horse" not in caplog.text
