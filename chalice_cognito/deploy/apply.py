@@ -1,0 +1,190 @@
+"""Apply a :class:`PoolPlan`: the ONLY module of chalice-cognito that writes to AWS.
+
+Order, chosen so the pool never points at a function Cognito may not invoke
+and a failure at any step leaves a state the next run repairs:
+
+1. add invoke permissions (a permission without a trigger is harmless);
+2. re-read the pool; if its LambdaConfig moved since planning, re-plan on the
+   fresh copy (another writer was here);
+3. UpdateUserPool with every described setting copied (:mod:`.fields`) and
+   the planned LambdaConfig;
+4. read the pool back and verify our slots (and, after ``confirm_delay``, once
+   more, to catch a concurrent writer whose stale copy landed after us); if a
+   slot is not what we planned, re-plan on the fresh pool and go again;
+5. remove the permissions of functions that no longer serve the pool.
+
+No write call at all when the plan is a no-op.  Throttling, concurrent
+modification and "Only one request to update this UserPool can be processed at
+a time" are retried with backoff by :class:`~chalice_cognito.deploy.aws.AwsClients`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Tuple
+
+from botocore.exceptions import ClientError
+
+from chalice_cognito.catalogue import BY_NAME, KMS_KEY_CONFIG_KEY
+from chalice_cognito.deploy import plan as _plan
+from chalice_cognito.deploy.aws import error_code, error_message
+from chalice_cognito.deploy.errors import RefusedError, VerificationError
+from chalice_cognito.deploy.fields import build_update_request
+from chalice_cognito.deploy.model import (
+    COGNITO_PRINCIPAL,
+    PermissionChange,
+    PoolPlan,
+    PoolResult,
+    WantedTrigger,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chalice_cognito.deploy.wiring import Wiring
+
+
+def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) -> PoolResult:
+    """Apply ``plan`` (see the module docstring); re-plan and retry on interference."""
+    writes: List[Tuple[str, str]] = []
+    rounds = 0
+    while True:
+        rounds += 1
+        if plan.refused:
+            raise RefusedError(plan)
+        if plan.is_noop:
+            return _result(plan, writes, rounds, plan.lambda_config_after)
+
+        for change in plan.permission_adds:
+            _add_permission(wiring, change, writes)
+
+        if plan.lambda_config_changed:
+            fresh = wiring.describe(plan.pool)
+            if dict(fresh.get("LambdaConfig") or {}) != dict(plan.lambda_config_before):
+                # The pool moved since planning: plan again on what is there now.
+                if rounds >= wiring.max_rounds:
+                    raise VerificationError(
+                        f"User pool {plan.pool.pool_id} kept changing while wiring; "
+                        f"gave up after {rounds} attempts.",
+                        plan,
+                    )
+                plan = wiring.plan(
+                    plan.pool, wanted, plan.owned_before, plan.options, described=fresh
+                )
+                continue
+            request = build_update_request(fresh, plan.lambda_config_after)
+            wiring.aws.call(
+                "cognito-idp",
+                plan.pool.region,
+                "UpdateUserPool",
+                resource=plan.pool.pool_id,
+                **request,
+            )
+            writes.append(("UpdateUserPool", plan.pool.pool_id))
+
+            seen = wiring.describe(plan.pool)
+            ok = holds_plan(plan, seen.get("LambdaConfig") or {})
+            if ok and wiring.confirm_delay > 0:
+                wiring.sleep(wiring.confirm_delay)
+                seen = wiring.describe(plan.pool)
+                ok = holds_plan(plan, seen.get("LambdaConfig") or {})
+            if not ok:
+                if rounds >= wiring.max_rounds:
+                    raise VerificationError(
+                        f"User pool {plan.pool.pool_id} does not hold the planned triggers "
+                        f"after {rounds} attempts (another deployment keeps overwriting "
+                        "LambdaConfig?).",
+                        plan,
+                    )
+                # Another writer's stale copy replaced ours: re-plan from what is there.
+                plan = wiring.plan(
+                    plan.pool, wanted, plan.owned_before, plan.options, described=seen
+                )
+                continue
+            verified: Mapping[str, Any] = seen.get("LambdaConfig") or {}
+        else:
+            verified = plan.lambda_config_after
+
+        for change in plan.permission_removes:
+            _remove_permission(wiring, change, writes)
+        return _result(plan, writes, rounds, verified)
+
+
+def holds_plan(plan: PoolPlan, config: Mapping[str, Any]) -> bool:
+    """True when ``config`` holds every slot this plan makes ours, and none it detached.
+
+    Only our own slots are checked: other owners may legitimately change
+    theirs at the same time.
+    """
+    after = plan.lambda_config_after
+    for trigger in plan.owned_after.slots:
+        spec = BY_NAME[trigger]
+        if _plan.read_slot(spec, config) != _plan.read_slot(spec, after):
+            return False
+        if not _plan.slot_consistent(spec, config):
+            return False
+    for change in plan.slot_changes:
+        if change.action == "detach":
+            arn, _ = _plan.read_slot(BY_NAME[change.trigger], config)
+            if arn == change.before_arn:
+                return False
+    key_after = after.get(KMS_KEY_CONFIG_KEY)
+    return not (plan.owned_after.kms_key_arn and config.get(KMS_KEY_CONFIG_KEY) != key_after)
+
+
+def _add_permission(
+    wiring: Wiring, change: PermissionChange, writes: List[Tuple[str, str]]
+) -> None:
+    region = change.function_arn.split(":")[3]
+    params: Dict[str, Any] = {
+        "FunctionName": change.function_arn,
+        "StatementId": change.statement_id,
+        "Action": "lambda:InvokeFunction",
+        "Principal": COGNITO_PRINCIPAL,
+        "SourceArn": change.source_arn,
+        "SourceAccount": change.source_account,
+    }
+    if change.replace:
+        _remove_permission(wiring, change, writes)
+    try:
+        wiring.aws.call("lambda", region, "AddPermission", resource=change.function_arn, **params)
+    except ClientError as error:
+        if error_code(error) != "ResourceConflictException" or "already exists" not in (
+            error_message(error).lower()
+        ):
+            raise
+        # Our statement id is there with other content (e.g. an older pool ARN):
+        # replace it, since the planner found no statement granting this pool.
+        _remove_permission(wiring, change, writes)
+        wiring.aws.call("lambda", region, "AddPermission", resource=change.function_arn, **params)
+    writes.append(("AddPermission", change.function_arn))
+
+
+def _remove_permission(
+    wiring: Wiring, change: PermissionChange, writes: List[Tuple[str, str]]
+) -> None:
+    region = change.function_arn.split(":")[3]
+    try:
+        wiring.aws.call(
+            "lambda",
+            region,
+            "RemovePermission",
+            resource=change.function_arn,
+            FunctionName=change.function_arn,
+            StatementId=change.statement_id,
+        )
+    except ClientError as error:
+        # Already gone (a concurrent detach, or a deleted function): the goal is met.
+        if error_code(error) != "ResourceNotFoundException":
+            raise
+    writes.append(("RemovePermission", change.function_arn))
+
+
+def _result(
+    plan: PoolPlan, writes: List[Tuple[str, str]], rounds: int, config: Mapping[str, Any]
+) -> PoolResult:
+    return PoolResult(
+        plan=plan,
+        changed=bool(writes),
+        owned=plan.owned_after,
+        lambda_config=dict(config),
+        attempts=rounds,
+        writes=tuple(writes),
+    )

@@ -1,0 +1,247 @@
+"""AWS plumbing of the wiring engine: clients, reads, retries, error translation.
+
+Clients come from a plain :class:`boto3.session.Session`, so every standard AWS
+setting applies (profile, region, ``AWS_ENDPOINT_URL`` and the per-service
+``AWS_ENDPOINT_URL_<SERVICE>`` variables).  Tests inject a ``client_factory``
+to count or fail calls.
+
+This module only *reads*; :mod:`chalice_cognito.deploy.apply` is the one module
+that writes.  Imports: stdlib, boto3/botocore (no chalice, no click: the engine
+also runs inside the custom-resource Lambda).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
+
+from botocore.exceptions import ClientError
+
+from chalice_cognito.deploy.errors import (
+    AccessDeniedError,
+    PoolNotFoundError,
+    WiringError,
+)
+from chalice_cognito.deploy.model import region_from_pool_id
+
+#: (service name, region) -> boto3 client
+ClientFactory = Callable[[str, str], Any]
+
+T = TypeVar("T")
+
+#: error codes worth retrying with backoff (Cognito, Lambda, generic throttling)
+RETRYABLE_CODES = frozenset(
+    {
+        "ConcurrentModificationException",
+        "TooManyRequestsException",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalErrorException",
+        "InternalError",
+    }
+)
+#: Cognito's message when two updates of one pool overlap (code varies by caller).
+_ONE_UPDATE_AT_A_TIME = "only one request to update this userpool"
+#: Lambda's message while another policy/config change is in flight.
+_LAMBDA_IN_PROGRESS = "in progress"
+
+_ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
+
+#: operation name -> IAM action (for AccessDenied messages)
+_SERVICE_PREFIX = {"cognito-idp": "cognito-idp", "lambda": "lambda"}
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", ""))
+
+
+def is_retryable(error: ClientError) -> bool:
+    """True for throttling, concurrent modification and "one update at a time" errors."""
+    code = error_code(error)
+    message = error_message(error).lower()
+    if code in RETRYABLE_CODES or _ONE_UPDATE_AT_A_TIME in message:
+        return True
+    # Lambda: "The operation cannot be performed at this time. An update is in progress".
+    return code == "ResourceConflictException" and _LAMBDA_IN_PROGRESS in message
+
+
+class AwsClients:
+    """Per-region boto3 clients plus retrying, translating calls.
+
+    ``max_attempts`` bounds retries of one call on retryable errors; ``sleep``
+    is injectable so tests never wait.
+    """
+
+    def __init__(
+        self,
+        session: Any = None,
+        *,
+        client_factory: Optional[ClientFactory] = None,
+        region: Optional[str] = None,
+        max_attempts: int = 6,
+        sleep: Callable[[float], None] = time.sleep,
+        base_delay: float = 0.25,
+        max_delay: float = 5.0,
+    ) -> None:
+        self._session = session
+        self._factory = client_factory
+        self._default_region = region
+        self._clients: Dict[Tuple[str, str], Any] = {}
+        self.max_attempts = max(1, max_attempts)
+        self.sleep = sleep
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+
+    # -- clients -----------------------------------------------------------
+
+    @property
+    def default_region(self) -> str:
+        """The region used for name lookups: explicit, else the session's."""
+        if self._default_region:
+            return self._default_region
+        region = getattr(self._get_session(), "region_name", None)
+        if not region:
+            raise WiringError(
+                "No AWS region configured: set AWS_DEFAULT_REGION / a profile region, or "
+                "give the pool by id (ids carry their region) or a region in the cognito config."
+            )
+        return str(region)
+
+    def _get_session(self) -> Any:
+        if self._session is None:
+            import boto3.session
+
+            self._session = boto3.session.Session()
+        return self._session
+
+    def client(self, service: str, region: str) -> Any:
+        """A cached client for ``service`` in ``region``."""
+        key = (service, region)
+        if key not in self._clients:
+            if self._factory is not None:
+                self._clients[key] = self._factory(service, region)
+            else:
+                self._clients[key] = self._get_session().client(service, region_name=region)
+        return self._clients[key]
+
+    # -- calls ---------------------------------------------------------------
+
+    def call(
+        self,
+        service: str,
+        region: str,
+        operation: str,
+        *,
+        resource: str = "",
+        **params: Any,
+    ) -> Dict[str, Any]:
+        """Call ``operation`` (API name, e.g. ``UpdateUserPool``) with retries.
+
+        Retryable errors back off exponentially (with jitter) up to
+        ``max_attempts``; AccessDenied becomes :class:`AccessDeniedError`
+        naming the IAM action.  Other ClientErrors propagate unchanged.
+        """
+        client = self.client(service, region)
+        method = getattr(client, _snake(operation))
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return dict(method(**params))
+            except ClientError as error:
+                if is_retryable(error) and attempt < self.max_attempts:
+                    self.sleep(self.backoff(attempt))
+                    continue
+                if error_code(error) in _ACCESS_DENIED_CODES:
+                    action = f"{_SERVICE_PREFIX.get(service, service)}:{operation}"
+                    raise AccessDeniedError(
+                        f"AWS denied {action}"
+                        + (f" on {resource}" if resource else "")
+                        + f" ({error_message(error) or error_code(error)}). Grant {action} to "
+                        "the identity that deploys.",
+                        action,
+                    ) from None
+                raise
+
+    def backoff(self, attempt: int) -> float:
+        """Delay before retry ``attempt`` (1-based): exponential, capped, full jitter."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)  # jitter, not crypto
+
+    # -- reads ---------------------------------------------------------------
+
+    def describe_pool(self, pool_id: str, region: Optional[str] = None) -> Dict[str, Any]:
+        """DescribeUserPool's ``UserPool``; a missing pool names its id and region."""
+        region = region or region_from_pool_id(pool_id) or self.default_region
+        try:
+            answer = self.call(
+                "cognito-idp", region, "DescribeUserPool", resource=pool_id, UserPoolId=pool_id
+            )
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                raise PoolNotFoundError(
+                    f"User pool {pool_id} does not exist in region {region} "
+                    "(check user_pool_id, the AWS account and the region)."
+                ) from None
+            raise
+        return dict(answer["UserPool"])
+
+    def list_pools(self, region: str) -> List[Dict[str, Any]]:
+        """Every pool of the region (ListUserPools, all pages)."""
+        pools: List[Dict[str, Any]] = []
+        token: Optional[str] = None
+        while True:
+            params: Dict[str, Any] = {"MaxResults": 60}
+            if token:
+                params["NextToken"] = token
+            answer = self.call("cognito-idp", region, "ListUserPools", **params)
+            pools.extend(answer.get("UserPools", []))
+            token = answer.get("NextToken")
+            if not token:
+                return pools
+
+    def get_policy_statements(self, function_arn: str) -> Optional[List[Dict[str, Any]]]:
+        """The function's resource-policy statements; ``[]`` without policy, ``None`` if no function.
+
+        GetPolicy answers ResourceNotFound for both cases; Lambda's message
+        ("Function not found: ...") tells them apart, so no second call is needed.
+        """
+        region = _region_of_arn(function_arn) or self.default_region
+        try:
+            answer = self.call(
+                "lambda", region, "GetPolicy", resource=function_arn, FunctionName=function_arn
+            )
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundException":
+                if error_message(error).lower().startswith("function not found"):
+                    return None
+                return []
+            raise
+        policy = answer.get("Policy") or "{}"
+        document = json.loads(policy) if isinstance(policy, str) else dict(policy)
+        statements = document.get("Statement") or []
+        if isinstance(statements, Mapping):
+            statements = [statements]
+        return [dict(s) for s in statements]
+
+
+def _region_of_arn(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[0] == "arn" else ""
+
+
+def _snake(operation: str) -> str:
+    out = []
+    for i, ch in enumerate(operation):
+        if ch.isupper() and i and not operation[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)

@@ -1,0 +1,296 @@
+"""The ``cognito`` section of ``.chalice/config.json``: which pools, how to wire them.
+
+Two forms, at the top level (every stage) and/or under ``stages.<stage>``
+(the stage wins)::
+
+    "cognito": {"user_pool_id": "eu-west-1_AbC", "kms_key_arn": "arn:aws:kms:...",
+                "on_conflict": "fail", "local": false}
+
+    "cognito": {"user_pools": {
+        "customers": {"user_pool_name": "customers-prod", "default": true},
+        "staff": {"user_pool_id": "eu-west-1_XyZ", "on_conflict": "replace"}}}
+
+A single-pool section is the pool alias ``default``.  The ``--user-pool-id``
+flag, then the ``CHALICE_COGNITO_USER_POOL_ID`` environment variable, override
+the default pool's id.  Loading is pure (no AWS): names are resolved later by
+:meth:`chalice_cognito.deploy.wiring.Wiring.resolve_pool`.
+
+Stock Chalice ignores unknown config keys, so this section does not disturb
+``chalice deploy``; it is validated here instead, with suggestions for typos.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Union
+
+from chalice_cognito.deploy.errors import ConfigError
+from chalice_cognito.deploy.model import ON_CONFLICT_VALUES, PlanOptions
+
+#: environment variable overriding the default pool's id (below the CLI flag)
+ENV_USER_POOL_ID = "CHALICE_COGNITO_USER_POOL_ID"
+
+#: alias of the pool of the single-pool form
+DEFAULT_ALIAS = "default"
+
+_POOL_KEYS = ("user_pool_id", "user_pool_name", "region", "kms_key_arn", "on_conflict", "local")
+#: keys allowed in one entry of ``user_pools`` (``default`` marks the default pool)
+_ENTRY_KEYS = (*_POOL_KEYS, "default")
+#: keys allowed next to ``user_pools``: defaults for every pool
+_MULTI_KEYS = ("user_pools", "region", "kms_key_arn", "on_conflict", "local")
+_SINGLE_KEYS = _POOL_KEYS
+
+_POOL_ID_RE = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """One pool of the config: how to find it and how to wire it."""
+
+    alias: str
+    user_pool_id: Optional[str] = None
+    user_pool_name: Optional[str] = None
+    #: region for a name lookup (an id carries its own region)
+    region: Optional[str] = None
+    kms_key_arn: Optional[str] = None
+    on_conflict: str = "fail"
+    #: wire to the local emulator instead of AWS (used by the local tooling)
+    local: bool = False
+    default: bool = False
+
+    def plan_options(self, force: bool = False) -> PlanOptions:
+        """The planner options these settings imply (``force`` comes from the CLI)."""
+        return PlanOptions(on_conflict=self.on_conflict, force=force, kms_key_arn=self.kms_key_arn)
+
+    @property
+    def label(self) -> str:
+        """How messages name the pool: ``pool 'staff' (eu-west-1_XyZ)``."""
+        where = self.user_pool_id or f"name {self.user_pool_name!r}"
+        return f"pool {self.alias!r} ({where})"
+
+
+@dataclass(frozen=True)
+class CognitoConfig:
+    """Every pool of one stage, by alias."""
+
+    stage: str
+    pools: Mapping[str, PoolSettings] = field(default_factory=dict)
+
+    @property
+    def default_alias(self) -> Optional[str]:
+        """The alias triggers without ``user_pool=`` go to (None when ambiguous/empty)."""
+        for alias, pool in self.pools.items():
+            if pool.default:
+                return alias
+        if len(self.pools) == 1:
+            return next(iter(self.pools))
+        return None
+
+    def pool_for(self, alias: Optional[str]) -> PoolSettings:
+        """The settings for a trigger's ``user_pool`` (None = the default pool)."""
+        if not self.pools:
+            raise ConfigError(
+                f"No Cognito user pool configured for stage {self.stage!r}: add "
+                '"cognito": {"user_pool_id": "<region>_<id>"} (or "user_pool_name") to '
+                f".chalice/config.json, pass --user-pool-id, or set {ENV_USER_POOL_ID}."
+            )
+        if alias is None:
+            default = self.default_alias
+            if default is None:
+                raise ConfigError(
+                    f"Several user pools are configured ({', '.join(self.pools)}) and none is "
+                    'marked "default": true; mark one, or pass user_pool= to the trigger.'
+                )
+            return self.pools[default]
+        if alias not in self.pools:
+            raise ConfigError(
+                f"Trigger names user pool {alias!r}, which is not in the cognito config of "
+                f"stage {self.stage!r}.{_did_you_mean(alias, self.pools)} "
+                f"Configured pools: {', '.join(self.pools)}."
+            )
+        return self.pools[alias]
+
+    def check_aliases(self, aliases: Iterable[Optional[str]]) -> None:
+        """Fail (ConfigError) if any trigger's pool alias cannot be resolved."""
+        for alias in aliases:
+            self.pool_for(alias)
+
+
+def read_config_file(project_dir: Union[str, Path]) -> Dict[str, Any]:
+    """Read ``<project_dir>/.chalice/config.json`` (``{}`` when absent)."""
+    path = Path(project_dir) / ".chalice" / "config.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a JSON object.")
+    return data
+
+
+def load_cognito_config(
+    config: Union[Mapping[str, Any], str, Path],
+    stage: str,
+    *,
+    user_pool_id: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
+) -> CognitoConfig:
+    """Build the :class:`CognitoConfig` of ``stage``.
+
+    ``config`` is the parsed ``.chalice/config.json`` or a project directory.
+    ``user_pool_id`` (the CLI flag) and then ``environ[CHALICE_COGNITO_USER_POOL_ID]``
+    (``os.environ`` by default) override the default pool's id.  Raises
+    :class:`ConfigError` with a precise message for any mistake.
+    """
+    data = read_config_file(config) if isinstance(config, (str, Path)) else config
+    env = os.environ if environ is None else environ
+    top = _section(data.get("cognito"), "cognito")
+    stages = data.get("stages") or {}
+    stage_data = stages.get(stage) if isinstance(stages, Mapping) else None
+    stage_section = _section(
+        (stage_data or {}).get("cognito") if isinstance(stage_data, Mapping) else None,
+        f"stages.{stage}.cognito",
+    )
+    merged = _merge(
+        _normalise(top, "cognito"), _normalise(stage_section, f"stages.{stage}.cognito")
+    )
+    pools = {alias: _build(alias, entry) for alias, entry in merged.items()}
+
+    override = user_pool_id or env.get(ENV_USER_POOL_ID) or None
+    if override:
+        if not _POOL_ID_RE.match(override):
+            raise ConfigError(
+                f"User pool id override {override!r} is not a pool id (<region>_<id>)."
+            )
+        cfg = CognitoConfig(stage=stage, pools=pools)
+        alias = cfg.default_alias if pools else DEFAULT_ALIAS
+        if alias is None:
+            raise ConfigError(
+                "--user-pool-id / CHALICE_COGNITO_USER_POOL_ID override the default pool, but "
+                'several pools are configured and none is marked "default": true.'
+            )
+        base = pools.get(alias) or PoolSettings(alias=alias, default=True)
+        pools = dict(pools)
+        pools[alias] = replace(base, user_pool_id=override, user_pool_name=None)
+
+    for settings in pools.values():
+        if not settings.user_pool_id and not settings.user_pool_name:
+            raise ConfigError(
+                f"Cognito {settings.label if settings.alias != DEFAULT_ALIAS else 'config'} "
+                f"of stage {stage!r} names no pool: set user_pool_id or user_pool_name."
+            )
+    defaults = [a for a, p in pools.items() if p.default]
+    if len(defaults) > 1:
+        raise ConfigError(
+            f"Several user pools are marked default ({', '.join(defaults)}); mark only one."
+        )
+    return CognitoConfig(stage=stage, pools=pools)
+
+
+def _section(value: Any, where: str) -> Optional[Mapping[str, Any]]:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a JSON object, not {type(value).__name__}.")
+    return value
+
+
+def _check_keys(entry: Mapping[str, Any], allowed: Tuple[str, ...], where: str) -> None:
+    for key in entry:
+        if key not in allowed:
+            raise ConfigError(
+                f"Unknown key {key!r} in {where}.{_did_you_mean(str(key), allowed)} "
+                f"Allowed keys: {', '.join(allowed)}."
+            )
+
+
+def _normalise(section: Optional[Mapping[str, Any]], where: str) -> Dict[str, Dict[str, Any]]:
+    """Either form -> ``{alias: raw entry}`` (defaults of the multi form pushed into entries)."""
+    if section is None:
+        return {}
+    if "user_pools" not in section:
+        _check_keys(section, _SINGLE_KEYS, where)
+        return {DEFAULT_ALIAS: {**section, "default": True}} if section else {}
+    _check_keys(section, _MULTI_KEYS, where)
+    pools = section["user_pools"]
+    if not isinstance(pools, Mapping) or not pools:
+        raise ConfigError(f"{where}.user_pools must be a non-empty object of alias -> pool.")
+    shared = {k: v for k, v in section.items() if k != "user_pools"}
+    out: Dict[str, Dict[str, Any]] = {}
+    for alias, entry in pools.items():
+        entry_where = f"{where}.user_pools.{alias}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{entry_where} must be a JSON object.")
+        _check_keys(entry, _ENTRY_KEYS, entry_where)
+        out[str(alias)] = {**shared, **entry}
+    return out
+
+
+def _merge(
+    top: Dict[str, Dict[str, Any]], stage: Dict[str, Dict[str, Any]]
+) -> Dict[str, Dict[str, Any]]:
+    """Stage entries win key by key; a stage naming a pool by id drops the top-level name (and back)."""
+    out = {alias: dict(entry) for alias, entry in top.items()}
+    for alias, entry in stage.items():
+        base = out.get(alias, {})
+        if "user_pool_id" in entry or "user_pool_name" in entry:
+            base = {k: v for k, v in base.items() if k not in ("user_pool_id", "user_pool_name")}
+        out[alias] = {**base, **entry}
+    return out
+
+
+def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
+    where = f"cognito pool {alias!r}" if alias != DEFAULT_ALIAS else "cognito config"
+    pool_id = _opt_str(entry, "user_pool_id", where)
+    name = _opt_str(entry, "user_pool_name", where)
+    if pool_id and name:
+        raise ConfigError(
+            f"{where} sets both user_pool_id ({pool_id}) and user_pool_name ({name!r}); keep one."
+        )
+    if pool_id and not _POOL_ID_RE.match(pool_id):
+        raise ConfigError(f"{where}: user_pool_id {pool_id!r} is not a pool id (<region>_<id>).")
+    kms = _opt_str(entry, "kms_key_arn", where)
+    if kms and not kms.startswith("arn:"):
+        raise ConfigError(f"{where}: kms_key_arn must be a key ARN (arn:aws:kms:...), not {kms!r}.")
+    on_conflict = entry.get("on_conflict", "fail")
+    if on_conflict not in ON_CONFLICT_VALUES:
+        raise ConfigError(
+            f"{where}: on_conflict must be one of {', '.join(ON_CONFLICT_VALUES)}, "
+            f"not {on_conflict!r}."
+        )
+    for flag in ("local", "default"):
+        if flag in entry and not isinstance(entry[flag], bool):
+            raise ConfigError(f"{where}: {flag} must be true or false.")
+    return PoolSettings(
+        alias=alias,
+        user_pool_id=pool_id,
+        user_pool_name=name,
+        region=_opt_str(entry, "region", where),
+        kms_key_arn=kms,
+        on_conflict=str(on_conflict),
+        local=bool(entry.get("local", False)),
+        default=bool(entry.get("default", False)),
+    )
+
+
+def _opt_str(entry: Mapping[str, Any], key: str, where: str) -> Optional[str]:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key} must be a non-empty string.")
+    return value
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""

@@ -1,0 +1,137 @@
+"""Build an UpdateUserPool request that changes LambdaConfig and nothing else.
+
+UpdateUserPool resets every parameter left out to its default (password
+policy, messages, email/SMS config, tags, deletion protection...).  The safe
+update copies every field DescribeUserPool returned *and* UpdateUserPool
+accepts.  That set is derived here from botocore's service model (input shape
+of UpdateUserPool intersected with ``UserPoolType``, recursively for nested
+structures), never from a hand-kept list: hand-kept lists go stale when AWS
+adds a setting, and a stale list silently wipes it (serverless #7414, Zappa).
+
+Update members not named like a described member are mapped by
+:data:`RENAMED` (``UserPoolId`` <- ``Id``, ``PoolName`` <- ``Name``); the
+model check in :func:`copyable_fields` keeps that map honest.
+
+Described values that need care:
+
+* ``AdminCreateUserConfig.UnusedAccountValidityDays`` is deprecated; once
+  ``Policies.PasswordPolicy.TemporaryPasswordValidityDays`` is set Cognito
+  rejects it, so it is dropped then;
+* ``EmailVerificationMessage``/``EmailVerificationSubject``/``SmsVerificationMessage``
+  are the legacy spellings of ``VerificationMessageTemplate``; AWS keeps them in
+  sync.  They are copied when they agree with the template and dropped when
+  they disagree (the template wins, as in Cognito).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+
+#: UpdateUserPool member -> DescribeUserPool (UserPoolType) member with another name
+RENAMED: Mapping[str, str] = {"UserPoolId": "Id", "PoolName": "Name"}
+
+#: legacy verification-message member -> VerificationMessageTemplate member
+_LEGACY_TEMPLATE = {
+    "EmailVerificationMessage": "EmailMessage",
+    "EmailVerificationSubject": "EmailSubject",
+    "SmsVerificationMessage": "SmsMessage",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _service_model() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("cognito-idp")
+
+
+@functools.lru_cache(maxsize=1)
+def copyable_fields() -> Tuple[Tuple[str, str], ...]:
+    """(UpdateUserPool member, UserPoolType member) pairs, from botocore's model.
+
+    Every UpdateUserPool input member whose value DescribeUserPool also
+    returns, under the same or a :data:`RENAMED` name.
+    """
+    model = _service_model()
+    update = model.operation_model("UpdateUserPool").input_shape
+    described = model.shape_for("UserPoolType")
+    pairs = []
+    for name in update.members:
+        source = RENAMED.get(name, name)
+        if source in described.members:
+            pairs.append((name, source))
+    return tuple(pairs)
+
+
+@functools.lru_cache(maxsize=1)
+def update_only_fields() -> FrozenSet[str]:
+    """UpdateUserPool members DescribeUserPool never returns (left out of the request)."""
+    model = _service_model()
+    update = model.operation_model("UpdateUserPool").input_shape
+    return frozenset(set(update.members) - {name for name, _ in copyable_fields()})
+
+
+def _filter(value: Any, shape: Any) -> Any:
+    """Keep only members the input ``shape`` accepts, recursively; drop ``None``."""
+    if value is None:
+        return None
+    type_name = getattr(shape, "type_name", "")
+    if type_name == "structure" and isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            member = shape.members.get(key)
+            if member is None:
+                continue
+            filtered = _filter(item, member)
+            if filtered is not None:
+                out[key] = filtered
+        return out
+    if type_name == "list" and isinstance(value, list):
+        return [v for v in (_filter(item, shape.member) for item in value) if v is not None]
+    if type_name == "map" and isinstance(value, Mapping):
+        return {
+            k: v
+            for k, v in ((k, _filter(v, shape.value)) for k, v in value.items())
+            if v is not None
+        }
+    return copy.deepcopy(value)
+
+
+def build_update_request(
+    described: Mapping[str, Any], lambda_config: Mapping[str, Any]
+) -> Dict[str, Any]:
+    """The UpdateUserPool parameters: ``described`` as-is, except ``LambdaConfig``."""
+    model = _service_model()
+    update = model.operation_model("UpdateUserPool").input_shape
+    request: Dict[str, Any] = {}
+    for name, source in copyable_fields():
+        if name == "LambdaConfig" or source not in described:
+            continue
+        value = _filter(described[source], update.members[name])
+        if value is not None:
+            request[name] = value
+    request["UserPoolId"] = str(described["Id"])
+    request["LambdaConfig"] = _filter(dict(lambda_config), update.members["LambdaConfig"])
+    _drop_deprecated_validity(request)
+    _reconcile_verification_messages(request)
+    return request
+
+
+def _drop_deprecated_validity(request: Dict[str, Any]) -> None:
+    temporary = (
+        request.get("Policies", {}).get("PasswordPolicy", {}).get("TemporaryPasswordValidityDays")
+    )
+    admin = request.get("AdminCreateUserConfig")
+    if temporary is not None and isinstance(admin, dict):
+        admin.pop("UnusedAccountValidityDays", None)
+
+
+def _reconcile_verification_messages(request: Dict[str, Any]) -> None:
+    template: Optional[Mapping[str, Any]] = request.get("VerificationMessageTemplate")
+    if not template:
+        return
+    for legacy, member in _LEGACY_TEMPLATE.items():
+        if legacy in request and template.get(member) not in (None, request[legacy]):
+            del request[legacy]
