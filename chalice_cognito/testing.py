@@ -374,7 +374,8 @@ def sample_event(
             "set other fields with set_path()."
         )
     template = TEMPLATES[spec.name]
-    region = overrides.get("region", "us-east-1")
+    region = overrides.get("region")
+    region = region if isinstance(region, str) else "us-east-1"
     event: Dict[str, Any] = {
         "version": event_version,
         "triggerSource": trigger_source,

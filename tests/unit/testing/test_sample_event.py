@@ -450,3 +450,25 @@ def test_events_stay_plain_dicts() -> None:
 
     for _, event in sample_events(version="V3_0"):
         walk(event)
+
+
+def test_runtime_half_imports_only_stdlib_and_the_catalogue() -> None:
+    """testing.py is importable anywhere: no pydantic, chalice or boto3 at import time."""
+    import ast
+    import sys
+
+    import chalice_cognito.testing as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    third_party = {
+        name
+        for name in imported
+        if name.split(".")[0] not in sys.stdlib_module_names and name != "__future__"
+    }
+    assert third_party == {"chalice_cognito.catalogue"}
