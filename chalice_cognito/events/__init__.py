@@ -6,11 +6,16 @@ serves which ``triggerSource`` comes from :mod:`chalice_cognito.catalogue`.
 
 >>> event = parse_event(raw)            # the right model for any trigger event
 >>> event.to_dict() == raw              # exact echo for every real event
+
+The event classes are importable from here (``from chalice_cognito.events
+import PreSignUpEvent``) but their modules load on first access only, so a
+Lambda serving one trigger never imports the other families.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import importlib
+from typing import TYPE_CHECKING, Any, Mapping
 
 from chalice_cognito.catalogue import trigger_for_source
 from chalice_cognito.events.base import (
@@ -22,17 +27,76 @@ from chalice_cognito.events.base import (
     Violation,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    from chalice_cognito.events.authentication import (
+        PostAuthenticationEvent,
+        PreAuthenticationEvent,
+    )
+    from chalice_cognito.events.challenge import (
+        CreateAuthChallengeEvent,
+        DefineAuthChallengeEvent,
+        VerifyAuthChallengeResponseEvent,
+    )
+    from chalice_cognito.events.federation import InboundFederationEvent
+    from chalice_cognito.events.message import CustomMessageEvent
+    from chalice_cognito.events.migration import UserMigrationEvent
+    from chalice_cognito.events.sender import CustomEmailSenderEvent, CustomSMSSenderEvent
+    from chalice_cognito.events.signup import PostConfirmationEvent, PreSignUpEvent
+    from chalice_cognito.events.token import (
+        PreTokenGenerationV1Event,
+        PreTokenGenerationV2Event,
+    )
+
+#: public event class -> the module that defines it (loaded by ``__getattr__``)
+_LAZY = {
+    "PreSignUpEvent": "signup",
+    "PostConfirmationEvent": "signup",
+    "PreAuthenticationEvent": "authentication",
+    "PostAuthenticationEvent": "authentication",
+    "DefineAuthChallengeEvent": "challenge",
+    "CreateAuthChallengeEvent": "challenge",
+    "VerifyAuthChallengeResponseEvent": "challenge",
+    "PreTokenGenerationV1Event": "token",
+    "PreTokenGenerationV2Event": "token",
+    "UserMigrationEvent": "migration",
+    "CustomMessageEvent": "message",
+    "CustomEmailSenderEvent": "sender",
+    "CustomSMSSenderEvent": "sender",
+    "InboundFederationEvent": "federation",
+}
+
 __all__ = [
     "CallerContext",
     "CognitoEvent",
     "CognitoModel",
     "CognitoRequest",
     "CognitoResponse",
+    "CreateAuthChallengeEvent",
+    "CustomEmailSenderEvent",
+    "CustomMessageEvent",
+    "CustomSMSSenderEvent",
+    "DefineAuthChallengeEvent",
     "EventParseError",
+    "InboundFederationEvent",
+    "PostAuthenticationEvent",
+    "PostConfirmationEvent",
+    "PreAuthenticationEvent",
+    "PreSignUpEvent",
+    "PreTokenGenerationV1Event",
+    "PreTokenGenerationV2Event",
+    "UserMigrationEvent",
+    "VerifyAuthChallengeResponseEvent",
     "Violation",
     "model_for_event",
     "parse_event",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 class EventParseError(ValueError):

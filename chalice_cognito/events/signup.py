@@ -51,6 +51,8 @@ class PreSignUpEvent(CognitoEvent):
 
     def response_violations(self) -> List[Violation]:
         found: List[Violation] = []
+        if self.source == "AdminCreateUser":
+            return found  # Cognito ignores this response for AdminCreateUser
         attrs = self.request.user_attributes
         for flag, attribute in (("autoVerifyEmail", "email"), ("autoVerifyPhone", "phone_number")):
             if getattr(self.response, _snake(flag)) and not attrs.get(attribute):
@@ -65,7 +67,9 @@ class PreSignUpEvent(CognitoEvent):
 
 
 class PostConfirmationRequest(CognitoRequest):
+    #: the confirmed user's attributes (``cognito:user_status`` is ``CONFIRMED``)
     user_attributes: StringMap = Field(default_factory=dict)
+    #: ``ClientMetadata`` of (Admin)ConfirmSignUp / ConfirmForgotPassword; absent when none
     client_metadata: Optional[StringMap] = None
 
 
