@@ -81,7 +81,8 @@ class PreTokenGenerationRequest(CognitoRequest):
     #: the user's attributes; empty for machine-to-machine tokens
     user_attributes: StringMap = Field(default_factory=dict)
     #: the user's current groups; Cognito sends ``[]``, ``[]``, ``null`` without groups
-    group_configuration: GroupConfiguration = Field(default_factory=GroupConfiguration)
+    #: (cognito-local sends ``{}``).  Nullable like every nested token object.
+    group_configuration: Optional[GroupConfiguration] = Field(default_factory=GroupConfiguration)
     #: ``ClientMetadata`` of (Admin)RespondToAuthChallenge, or ``aws_client_metadata`` of M2M
     client_metadata: Optional[StringMap] = None
 

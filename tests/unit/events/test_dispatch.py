@@ -242,3 +242,17 @@ def test_log_line_scrubs_a_secret_the_handler_put_in_its_exception(
     with pytest.raises(ValueError):
         _dispatch("VerifyAuthChallengeResponse", handler, raw)
     assert "bad answer ***" in caplog.text and "correct-horse" not in caplog.text
+
+
+@pytest.mark.parametrize("flag", ["enable_sms_mfa", "enableSMSMFA"])
+def test_dict_with_odd_alias_in_snake_or_wire_form(load_event: Loader, flag: str) -> None:
+    raw = load_event("UserMigration_Authentication")
+    attrs = {"email": "jane.doe@example.com", "phone_number": "+12065551212"}
+    out = _dispatch(
+        "UserMigration",
+        lambda event: {"user_attributes": attrs, "finalUserStatus": "CONFIRMED", flag: True},
+        raw,
+    )
+    assert out == _expected(
+        raw, userAttributes=attrs, finalUserStatus="CONFIRMED", enableSMSMFA=True
+    )

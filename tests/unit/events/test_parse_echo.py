@@ -148,3 +148,17 @@ def test_assignment_is_validated(load_event: Loader) -> None:
     event = parse_event(load_event("VerifyAuthChallengeResponse_Authentication"))
     with pytest.raises(ValueError):
         event.response.answer_correct = "maybe"  # type: ignore[attr-defined]
+
+
+def test_token_nested_objects_are_nullable(load_event: Loader) -> None:
+    raw = load_event("TokenGeneration_Authentication.v2")
+    raw["request"]["groupConfiguration"] = None
+    raw["request"]["scopes"] = None
+    raw["response"]["claimsAndScopeOverrideDetails"] = {
+        "idTokenGeneration": None,
+        "accessTokenGeneration": {"claimsToAddOrOverride": None, "scopesToAdd": None},
+        "groupOverrideDetails": None,
+    }
+    event = parse_event(raw)
+    assert event.to_dict() == raw
+    assert event.response_violations() == []
