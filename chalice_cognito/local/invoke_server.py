@@ -149,16 +149,21 @@ def lambda_error_payload(exc: BaseException, error_type: Optional[str] = None) -
 
 @contextmanager
 def environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of the block, then restore them."""
-    saved = {key: os.environ.get(key) for key in variables}
+    """Run the block with ``variables`` set, then restore the whole environment.
+
+    Whole, not just ``variables``: handler code and Chalice itself change
+    ``os.environ`` (Chalice appends to ``AWS_EXECUTION_ENV`` per app), and one
+    invocation must not leak into the next or into the server's process.
+    """
+    saved = dict(os.environ)
     os.environ.update({key: str(value) for key, value in variables.items()})
     try:
         yield
     finally:
+        for key in [k for k in os.environ if k not in saved]:
+            del os.environ[key]
         for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
+            if os.environ.get(key) != value:
                 os.environ[key] = value
 
 
@@ -415,8 +420,12 @@ class _InvokeHandler(BaseHTTPRequestHandler):
         identifier = unquote(match.group("name"))
         qualifier = parse_qs(parts.query).get("Qualifier")
         project = self.server.project
+        target: LocalFunction | str = identifier
         try:
-            function = project.resolve(identifier)
+            # While the app fails to import, every name gets the import error
+            # (as Lambda answers for a function whose module is broken).
+            if project.load_error is None:
+                target = project.resolve(identifier)
         except FunctionNotFoundError as exc:
             shown = (
                 identifier
@@ -447,23 +456,29 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             return
         if invocation_type == "Event":
             # Asynchronous invocation: accepted now, run in the background.
-            threading.Thread(target=self._run, args=(function, event), daemon=True).start()
+            threading.Thread(target=self._run, args=(target, event), daemon=True).start()
             self._send(HTTPStatus.ACCEPTED, b"", {})
             return
-        result = self._run(function, event)
+        result = self._run(target, event)
         headers = {"X-Amz-Executed-Version": "$LATEST"}
         if not result.ok:
             headers["X-Amz-Function-Error"] = "Unhandled"
         self._send(HTTPStatus.OK, json.dumps(result.payload).encode("utf-8"), headers)
 
-    def _run(self, function: LocalFunction, event: Any) -> InvokeResult:
-        result = self.server.project.invoke(function, event)
+    def _run(self, target: LocalFunction | str, event: Any) -> InvokeResult:
+        try:
+            result = self.server.project.invoke(target, event)
+        except FunctionNotFoundError as exc:  # the app changed since the lookup
+            result = InvokeResult(lambda_error_payload(exc), "ResourceNotFoundException")
         source = event.get("triggerSource") if isinstance(event, Mapping) else None
+        if isinstance(target, LocalFunction):
+            label = f"{target.name} ({target.trigger})"
+        else:
+            label = f"{target} (app not loaded)"
         # Never the event or the error message: both may carry secrets.
         logger.info(
-            "invoke %s (%s) %s: %s",
-            function.name,
-            function.trigger,
+            "invoke %s %s: %s",
+            label,
             source or "no triggerSource",
             "ok" if result.ok else f"error {result.error_type}",
         )
