@@ -1,0 +1,146 @@
+"""Fixtures of the wiring engine's moto tests: pools, functions, call recording."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalice_cognito.deploy.wiring import WantedTrigger, Wiring
+
+REGION = "us-east-1"
+WRITE_OPERATIONS = frozenset({"UpdateUserPool", "AddPermission", "RemovePermission"})
+
+
+class CallRecorder:
+    """Records every AWS call made through its clients; can inject errors.
+
+    ``fail(operation, code, message, times)`` makes the next ``times`` calls of
+    ``operation`` answer with that AWS error, before the request is sent (a
+    botocore ``before-call`` hook returning a response short-circuits it).
+    ``after(operation, callback)`` runs ``callback()`` after each successful call.
+    """
+
+    def __init__(self, session: Optional[boto3.session.Session] = None) -> None:
+        self.session = session or boto3.session.Session(region_name=REGION)
+        self.calls: List[str] = []
+        self._failures: Dict[str, List[Tuple[str, str]]] = {}
+        self._after: Dict[str, Callable[[], None]] = {}
+
+    def factory(self, service: str, region: str) -> Any:
+        client = self.session.client(service, region_name=region)
+        client.meta.events.register("before-call.*.*", self._before)
+        client.meta.events.register("after-call.*.*", self._after_call)
+        return client
+
+    def fail(self, operation: str, code: str, message: str = "injected", times: int = 1) -> None:
+        self._failures.setdefault(operation, []).extend([(code, message)] * times)
+
+    def after(self, operation: str, callback: Callable[[], None]) -> None:
+        self._after[operation] = callback
+
+    def _before(self, model: Any, **_: Any) -> Any:
+        self.calls.append(model.name)
+        pending = self._failures.get(model.name)
+        if pending:
+            code, message = pending.pop(0)
+            return _FakeHttp(400), {"Error": {"Code": code, "Message": message}}
+        return None
+
+    def _after_call(self, model: Any, http_response: Any, **_: Any) -> None:
+        callback = self._after.get(model.name)
+        if callback is not None and http_response.status_code < 300:
+            callback()
+
+    @property
+    def writes(self) -> List[str]:
+        return [c for c in self.calls if c in WRITE_OPERATIONS]
+
+    def count(self, operation: str) -> int:
+        return self.calls.count(operation)
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+
+class _FakeHttp:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: Dict[str, str] = {}
+        self.content = b""
+
+
+def make_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def create_function(name: str, region: str = REGION) -> str:
+    """A real moto Lambda function (so GetPolicy works); returns its ARN."""
+    iam = boto3.client("iam", region_name=region)
+    try:
+        role = iam.get_role(RoleName="wiring-test-role")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(
+            RoleName="wiring-test-role",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+    answer = boto3.client("lambda", region_name=region).create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip()},
+    )
+    return str(answer["FunctionArn"])
+
+
+def wanted(trigger: str, arn: str, version: Optional[str] = None) -> WantedTrigger:
+    return WantedTrigger(trigger, arn.split(":")[-1], arn, version)
+
+
+def policy_statements(arn: str) -> List[Dict[str, Any]]:
+    client = boto3.client("lambda", region_name=REGION)
+    try:
+        return list(json.loads(client.get_policy(FunctionName=arn)["Policy"])["Statement"])
+    except client.exceptions.ResourceNotFoundException:
+        return []
+
+
+def describe(pool_id: str) -> Dict[str, Any]:
+    client = boto3.client("cognito-idp", region_name=REGION)
+    return dict(client.describe_user_pool(UserPoolId=pool_id)["UserPool"])
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def recorder(aws: None) -> CallRecorder:
+    return CallRecorder()
+
+
+@pytest.fixture
+def wiring(recorder: CallRecorder) -> Wiring:
+    return Wiring(client_factory=recorder.factory, confirm_delay=0, sleep=lambda _s: None)
