@@ -18,14 +18,14 @@ from chalice_cognito.access import (
 
 
 def test_action_table_equals_botocores_cognito_idp_operations() -> None:
-    botocore_session = pytest.importorskip("botocore.session")
-    model = botocore_session.get_session().get_service_model("cognito-idp")
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("cognito-idp")
     assert set(ALL_ACTIONS) == set(model.operation_names)
     assert len(ALL_ACTIONS) == len(model.operation_names)
 
 
 def test_action_kinds_match_the_generator() -> None:
-    pytest.importorskip("chalice")
     from chalice_cognito.deploy.grants import classify_actions
 
     assert classify_actions() == {

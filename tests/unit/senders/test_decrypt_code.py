@@ -14,20 +14,18 @@ import os
 import sys
 from typing import Any, Dict, Optional
 
+import aws_encryption_sdk
 import pytest
-
-aws_encryption_sdk = pytest.importorskip("aws_encryption_sdk")
-
-from aws_encryption_sdk.identifiers import (  # noqa: E402
+from aws_encryption_sdk.identifiers import (
     CommitmentPolicy,
     EncryptionKeyType,
     WrappingAlgorithm,
 )
-from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey  # noqa: E402
-from aws_encryption_sdk.key_providers.raw import RawMasterKeyProvider  # noqa: E402
+from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey
+from aws_encryption_sdk.key_providers.raw import RawMasterKeyProvider
 
-from chalice_cognito import senders  # noqa: E402
-from chalice_cognito.senders import (  # noqa: E402
+from chalice_cognito import senders
+from chalice_cognito.senders import (
     KMS_KEY_ARN_ENV,
     EncryptionSDKMissingError,
     SenderError,
@@ -163,7 +161,8 @@ def test_reads_the_code_from_attribute_style_objects() -> None:
 
 
 def test_typed_sender_event_model_when_available() -> None:
-    events = pytest.importorskip("chalice_cognito.events.sender")
+    from chalice_cognito.events import sender as events
+
     provider = make_provider()
     raw = sender_event("CustomSMSSender", "ForgotPassword", encrypt("765432", provider))
     from chalice_cognito.events import parse_event
