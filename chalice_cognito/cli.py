@@ -1,0 +1,1081 @@
+"""``chalice-cognito``: a drop-in for the ``chalice`` command that also wires user pools.
+
+Every stock Chalice subcommand and flag is Chalice's own click command, reused
+unchanged (``logs``, ``invoke``, ``url``, ``new-project``, ``local``, ...).
+``deploy``, ``delete`` and ``package`` do the stock work plus the pool wiring;
+``attach``, ``detach``, ``plan`` and ``status`` are new; the local-development
+commands of :mod:`chalice_cognito.local.commands` are registered too.
+
+Order guarantees (see :class:`chalice_cognito.deploy.chalice_hooks.CognitoDeployer`):
+``deploy`` creates/updates functions, then wires the pool (one UpdateUserPool
+attaching the new ARNs and detaching vanished slots), and only then deletes
+the functions that left the app; ``delete`` detaches before Chalice deletes
+anything.  Exit status is non-zero whenever something is refused or fails.
+
+Deploy-time module: chalice's CLI, click, boto3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+import botocore.exceptions
+import click
+from chalice import __version__ as chalice_version
+from chalice import cli as chalice_cli
+from chalice.cli.factory import CLIFactory
+from chalice.config import Config
+from chalice.constants import DEFAULT_STAGE_NAME
+from chalice.deploy.deployer import ChaliceDeploymentError
+from chalice.deploy.validate import ExperimentalFeatureError, validate_lambda_architecture
+from chalice.utils import UI, create_zip_file
+
+from chalice_cognito import __version__
+from chalice_cognito.app import TriggerRegistration, registered_triggers
+from chalice_cognito.deploy import chalice_hooks
+from chalice_cognito.deploy.config import (
+    ENV_USER_POOL_ID,
+    CognitoConfig,
+    PoolSettings,
+    load_cognito_config,
+)
+from chalice_cognito.deploy.errors import RefusedError, WiringError
+from chalice_cognito.deploy.model import (
+    Ownership,
+    PlanOptions,
+    PoolPlan,
+    PoolRef,
+    PoolResult,
+    PoolStatus,
+    WantedTrigger,
+)
+from chalice_cognito.deploy.state import StageState, load_state, save_state, state_path
+from chalice_cognito.deploy.wiring import (
+    Wiring,
+    pool_ref_from_described,
+    wanted_from_registrations,
+)
+
+#: Commands of stock Chalice that chalice-cognito replaces with its own.
+REPLACED = ("deploy", "delete", "package")
+
+#: Exit status of a refused or failed wiring (stock Chalice uses 2 for crashes).
+EXIT_REFUSED = 1
+
+
+# -- the factory -----------------------------------------------------------------
+
+
+class CognitoCLIFactory(CLIFactory):
+    """Chalice's CLI factory; the plugin's commands build their collaborators here."""
+
+    def create_cognito_deployer(
+        self,
+        session: Any,
+        config: Config,
+        ui: UI,
+        post_deploy: Optional[chalice_hooks.PostDeployHook],
+        extra_steps: Sequence[Any] = (),
+    ) -> chalice_hooks.CognitoDeployer:
+        """The stock deployer with the deferred sweeper, the wiring and the runtime-half zip."""
+        return chalice_hooks.create_cognito_deployer(
+            session, config, ui, post_deploy=post_deploy, extra_steps=extra_steps
+        )
+
+    def create_wiring(self, session: Any, confirm_delay: Optional[float] = None) -> Wiring:
+        """The wiring engine on the same botocore session as Chalice (same hooks, same creds)."""
+        import boto3.session
+
+        kwargs: Dict[str, Any] = {}
+        if confirm_delay is not None:
+            kwargs["confirm_delay"] = confirm_delay
+        return Wiring(boto3.session.Session(botocore_session=session), **kwargs)
+
+
+# -- the wiring of one stage ---------------------------------------------------------
+
+
+@dataclasses.dataclass
+class PoolRow:
+    """One line of the deploy/attach/detach table."""
+
+    pool: str
+    trigger: str
+    function: str
+    action: str
+    permission: str
+
+
+class StageWiring:
+    """Everything ``deploy``/``attach``/``detach``/``plan``/``status`` do with pools for one stage.
+
+    Pools come from the ``cognito`` config of the stage (plus ``--user-pool-id``),
+    ownership from ``.chalice/cognito/<stage>.json``.  A pool that this stage owns
+    triggers on but that is no longer configured is detached by :meth:`wire`.
+    """
+
+    def __init__(
+        self,
+        project_dir: str,
+        stage: str,
+        app: Any,
+        wiring: Wiring,
+        cognito: CognitoConfig,
+        force: bool = False,
+    ) -> None:
+        self.project_dir = project_dir
+        self.stage = stage
+        self.app = app
+        self.wiring = wiring
+        self.cognito = cognito
+        self.force = force
+        self.registrations: List[TriggerRegistration] = registered_triggers(app)
+        self.state: StageState = load_state(project_dir, stage)
+        self.pools: Dict[str, PoolRef] = {}
+        self.cognito.check_aliases(r.user_pool for r in self.registrations)
+
+    @property
+    def has_work(self) -> bool:
+        """True when there is anything to wire or unwire."""
+        return bool(self.registrations or self.cognito.pools or self.state.pools)
+
+    def resolve(self) -> Dict[str, PoolRef]:
+        """Resolve every configured pool (reads only); fails early on a missing pool."""
+        if not self.pools:
+            self.pools = {
+                alias: self.wiring.resolve_pool(settings)
+                for alias, settings in self.cognito.pools.items()
+            }
+        return self.pools
+
+    def _alias_of(self, registration: TriggerRegistration) -> str:
+        return self.cognito.pool_for(registration.user_pool).alias
+
+    def grants(self) -> Dict[str, Any]:
+        """The IAM grants (and environment) of every trigger function, by function name."""
+        from chalice_cognito.deploy.grants import plan_grants
+
+        pools = self.resolve()
+        arns: Dict[Optional[str], Any] = {}
+        keys: Dict[Optional[str], Any] = {}
+        for registration in self.registrations:
+            alias = self._alias_of(registration)
+            arns[registration.user_pool] = pools[alias].arn
+            keys[registration.user_pool] = self.cognito.pools[alias].kms_key_arn
+        return plan_grants(self.registrations, arns, keys)
+
+    def wanted(self, function_arns: Mapping[str, str]) -> Dict[str, List[WantedTrigger]]:
+        """Declared triggers per configured pool alias (an alias without triggers: [])."""
+        grouped = wanted_from_registrations(self.registrations, function_arns)
+        out: Dict[str, List[WantedTrigger]] = {alias: [] for alias in self.cognito.pools}
+        for pool_alias, wanted in grouped.items():
+            out[self.cognito.pool_for(pool_alias).alias].extend(wanted)
+        return out
+
+    def _settings(self, alias: str) -> PoolSettings:
+        return self.cognito.pools[alias]
+
+    def _orphans(self) -> List[str]:
+        """Pool ids this stage owns triggers on that are no longer configured."""
+        configured = {ref.pool_id for ref in self.resolve().values()}
+        return sorted(pid for pid in self.state.pools if pid not in configured)
+
+    def plans(
+        self, function_arns: Mapping[str, str], predicted: Sequence[str] = ()
+    ) -> List[Tuple[str, PoolPlan]]:
+        """Plan every pool (configured ones, then orphaned ones to detach); no write call.
+
+        ``predicted``: ARNs of functions about to be created; the planner is told
+        they exist (with no resource policy yet) instead of refusing them.
+        """
+        out = []
+        wanted = self.wanted(function_arns)
+        for alias, pool in self.resolve().items():
+            options = self._settings(alias).plan_options(self.force)
+            owned = self.state.ownership(pool.pool_id)
+            if predicted:
+                out.append(
+                    (alias, self._plan_ahead(pool, wanted[alias], owned, options, predicted))
+                )
+            else:
+                out.append((alias, self.wiring.plan(pool, wanted[alias], owned, options)))
+        for pool_id in self._orphans():
+            pool = self.wiring.resolve_pool(pool_id)
+            out.append(("", self.wiring.plan(pool, (), self.state.ownership(pool_id))))
+        return out
+
+    def _plan_ahead(
+        self,
+        pool: PoolRef,
+        wanted: Sequence[WantedTrigger],
+        owned: Ownership,
+        options: PlanOptions,
+        predicted: Sequence[str],
+    ) -> PoolPlan:
+        from chalice_cognito.deploy import plan as pure
+
+        current = self.wiring.describe(pool)
+        policies = {
+            arn: self.wiring.aws.get_policy_statements(arn)
+            for arn in sorted(set(pure.functions_involved(current, wanted, owned)))
+        }
+        for arn in predicted:
+            if policies.get(arn, []) is None:
+                policies[arn] = []
+        return pure.make_plan(
+            pool_ref_from_described(current), current, wanted, owned, options, policies
+        )
+
+    def wire(self, function_arns: Mapping[str, str]) -> List[PoolResult]:
+        """Make every pool hold exactly the declared triggers; record ownership after each pool.
+
+        All pools are planned first: if any plan is refused nothing is written
+        (:class:`RefusedError`).
+        """
+        planned = self.plans(function_arns)
+        for _, plan in planned:
+            if plan.refused:
+                raise RefusedError(plan)
+        wanted = self.wanted(function_arns)
+        results = []
+        for alias, plan in planned:
+            result = self.wiring.apply(plan, wanted.get(alias, ()) if alias else ())
+            self.state = self.state.with_pool(plan.pool, result.owned, alias or None)
+            save_state(self.project_dir, self.state)
+            results.append(result)
+        return results
+
+    def detach_all(self) -> List[PoolResult]:
+        """Remove every trigger this stage attached, on every pool it owns triggers on."""
+        results = []
+        for pool_id in sorted(self.state.pools):
+            pool = self.wiring.resolve_pool(pool_id)
+            owned = self.state.ownership(pool_id)
+            result = self.wiring.detach(pool, owned)
+            self.state = self.state.with_pool(pool, result.owned)
+            save_state(self.project_dir, self.state)
+            results.append(result)
+        return results
+
+    def statuses(self, function_arns: Mapping[str, str]) -> List[PoolStatus]:
+        """Declared vs actual, per configured pool and per orphaned owned pool."""
+        wanted = self.wanted(function_arns)
+        out = [
+            self.wiring.status(pool, wanted[alias], self.state.ownership(pool.pool_id))
+            for alias, pool in self.resolve().items()
+        ]
+        for pool_id in self._orphans():
+            pool = self.wiring.resolve_pool(pool_id)
+            out.append(self.wiring.status(pool, (), self.state.ownership(pool_id)))
+        return out
+
+
+def predicted_arns(config: Config, app: Any, region: str, account_id: str) -> Dict[str, str]:
+    """The ARN each function will have once deployed (Chalice names them ``app-stage-name``)."""
+    return {
+        f.name: f"arn:aws:lambda:{region}:{account_id}:function:"
+        f"{config.app_name}-{config.chalice_stage}-{f.name}"
+        for f in app.pure_lambda_functions
+    }
+
+
+def deployed_arns(deployed_values: Mapping[str, Any]) -> Dict[str, str]:
+    """Chalice function name -> ARN, from deployed values (``.chalice/deployed`` shape)."""
+    return {
+        str(r["name"]): str(r["lambda_arn"])
+        for r in deployed_values.get("resources", [])
+        if r.get("resource_type") == "lambda_function"
+    }
+
+
+def recorded_arns(config: Config, stage: str) -> Dict[str, str]:
+    """Function ARNs recorded by a previous deploy in ``.chalice/deployed/<stage>.json``."""
+    deployed = config.deployed_resources(stage)
+    if deployed is None:
+        return {}
+    out = {}
+    for name in deployed.resource_names():
+        values = deployed.resource_values(name)
+        if values.get("resource_type") == "lambda_function":
+            out[name] = values["lambda_arn"]
+    return out
+
+
+# -- output ---------------------------------------------------------------------------
+
+
+def _short_fn(arn: Optional[str]) -> str:
+    if not arn:
+        return "-"
+    return arn.split(":function:", 1)[-1]
+
+
+def result_rows(results: Sequence[PoolResult]) -> List[PoolRow]:
+    """The table of what the wiring did: pool, trigger, function, action, permission."""
+    rows = []
+    for result in results:
+        plan = result.plan
+        label = plan.pool.pool_id + (f" ({plan.pool.name})" if plan.pool.name else "")
+        added = {p.function_arn for p in plan.permission_adds}
+        removed = {p.function_arn for p in plan.permission_removes}
+        for change in plan.slot_changes:
+            if change.action == "detach":
+                arn = change.before_arn
+                perm = "removed" if arn in removed else "-"
+            elif change.action == "release":
+                arn = change.before_arn
+                perm = "-"
+            else:
+                arn = change.after_arn
+                perm = "added" if arn in added else "present"
+            rows.append(PoolRow(label, change.trigger, _short_fn(arn), change.action, perm))
+    return rows
+
+
+def format_rows(rows: Sequence[PoolRow]) -> str:
+    """A fixed-width table (empty string when there is nothing to show)."""
+    if not rows:
+        return ""
+    header = PoolRow("POOL", "TRIGGER", "FUNCTION", "ACTION", "PERMISSION")
+    table = [header, *rows]
+    fields = [f.name for f in dataclasses.fields(PoolRow)]
+    widths = {f: max(len(getattr(r, f)) for r in table) for f in fields}
+    lines = []
+    for row in table:
+        lines.append("  " + "  ".join(getattr(row, f).ljust(widths[f]) for f in fields).rstrip())
+    return "\n".join(lines)
+
+
+def _echo_results(results: Sequence[PoolResult], title: str) -> None:
+    rows = result_rows(results)
+    if rows:
+        click.echo(title)
+        click.echo(format_rows(rows))
+    for result in results:
+        if not result.changed:
+            click.echo(f"  (pool {result.plan.pool.pool_id}: already up to date, no write call)")
+
+
+def _echo_grants(grants: Mapping[str, Any]) -> None:
+    from chalice_cognito.deploy.grants import describe
+
+    if grants:
+        click.echo("Trigger grants (IAM):")
+        for name in sorted(grants):
+            click.echo(f"  {name}: {describe(grants[name])}")
+
+
+# -- shared plumbing ---------------------------------------------------------------
+
+
+def _factory(ctx: click.Context) -> CognitoCLIFactory:
+    factory = ctx.obj["factory"]
+    assert isinstance(factory, CognitoCLIFactory)
+    return factory
+
+
+def _load_cognito(project_dir: str, stage: str, user_pool_id: Optional[str]) -> CognitoConfig:
+    return load_cognito_config(project_dir, stage, user_pool_id=user_pool_id)
+
+
+def _is_local(cognito: CognitoConfig, flag: Optional[bool]) -> bool:
+    if flag is not None:
+        return flag
+    return bool(cognito.pools) and all(p.local for p in cognito.pools.values())
+
+
+def _refuse_local(cognito: CognitoConfig, stage: str, command: str) -> None:
+    if _is_local(cognito, None):
+        raise click.ClickException(
+            f"Stage {stage!r} is a local stage: its embedded AWS only lives during "
+            f"`chalice-cognito deploy --stage {stage}`, so there is nothing to {command}."
+        )
+
+
+def _local_confirm_delay() -> Optional[float]:
+    """No settle-and-reread round against a loopback emulator: nobody else writes to it."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
+        return 0.0
+    return None
+
+
+def _session_region(session: Any) -> str:
+    region = session.get_config_variable("region")
+    if not region:
+        raise click.ClickException(
+            "No region configured: set AWS_DEFAULT_REGION or a region in your AWS profile."
+        )
+    return str(region)
+
+
+def _account_id(session: Any, region: str) -> str:
+    sts = session.create_client("sts", region_name=region)
+    return str(sts.get_caller_identity()["Account"])
+
+
+class RefusedCommand(click.ClickException):
+    """A command that refused or failed for a reason the user can act on (exit 1)."""
+
+    exit_code = EXIT_REFUSED
+
+
+def _fail(message: str) -> click.ClickException:
+    return RefusedCommand(message)
+
+
+# -- the group -------------------------------------------------------------------------
+
+
+def _system_info() -> str:
+    return f"python {platform.python_version()}, {platform.system().lower()} {platform.release()}"
+
+
+@click.group(name="chalice-cognito")
+@click.version_option(
+    version=__version__,
+    prog_name="chalice-cognito",
+    message=f"%(prog)s %(version)s (chalice {chalice_version}), {_system_info()}",
+)
+@click.option(
+    "--project-dir", help="The project directory path (absolute or relative). Defaults to CWD"
+)
+@click.option("--debug/--no-debug", default=False, help="Print debug logs to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Optional[str], debug: bool = False) -> None:
+    """Chalice with Amazon Cognito user pool triggers.
+
+    Every `chalice` command works unchanged; deploy, delete and package also
+    wire the app's @app.cognito_trigger handlers into its user pools.
+    """
+    # Same set-up as chalice.cli.cli, with the plugin's factory.
+    if project_dir is None:
+        project_dir = os.getcwd()
+    elif not os.path.isabs(project_dir):
+        project_dir = os.path.abspath(project_dir)
+    if debug:
+        chalice_cli._configure_logging(10)
+    chalice_cli._configure_cli_env_vars()
+    ctx.ensure_object(dict)
+    ctx.obj["project_dir"] = project_dir
+    ctx.obj["debug"] = debug
+    ctx.obj["factory"] = CognitoCLIFactory(project_dir, debug, environ=os.environ)
+    os.chdir(project_dir)
+
+
+for _name, _command in chalice_cli.cli.commands.items():
+    if _name not in REPLACED:
+        cli.add_command(_command, _name)
+
+_pool_option = click.option(
+    "--user-pool-id",
+    envvar=ENV_USER_POOL_ID,
+    default=None,
+    help=f"Use this user pool (default pool of the stage); also ${ENV_USER_POOL_ID}.",
+)
+_stage_option = click.option(
+    "--stage", default=DEFAULT_STAGE_NAME, show_default=True, help="Name of the Chalice stage."
+)
+_profile_option = click.option("--profile", help="Override the AWS profile.")
+_force_option = click.option(
+    "--force",
+    is_flag=True,
+    default=False,
+    help="Replace triggers another owner attached to the slots this app declares.",
+)
+
+
+# -- deploy ---------------------------------------------------------------------------
+
+
+@cli.command("deploy")
+@click.option(
+    "--autogen-policy/--no-autogen-policy",
+    default=None,
+    help="Automatically generate IAM policy for app code.",
+)
+@_profile_option
+@click.option("--api-gateway-stage", help="Name of the API gateway stage to deploy to.")
+@click.option(
+    "--stage",
+    default=DEFAULT_STAGE_NAME,
+    help=(
+        "Name of the Chalice stage to deploy to. Specifying a new chalice stage will "
+        "create an entirely new set of AWS resources."
+    ),
+)
+@click.option(
+    "--connection-timeout", type=int, help="Overrides the default botocore connection timeout."
+)
+@_pool_option
+@_force_option
+@click.option(
+    "--local/--no-local",
+    "local",
+    default=None,
+    help="Deploy to an embedded local AWS (moto) living only for this command "
+    '(default: the stage\'s "cognito": {"local": true}).',
+)
+@click.option(
+    "--smoke",
+    is_flag=True,
+    default=False,
+    help="Then run every wired trigger from the deployment zip in an isolated interpreter.",
+)
+@click.pass_context
+def deploy(
+    ctx: click.Context,
+    autogen_policy: Optional[bool],
+    profile: Optional[str],
+    api_gateway_stage: Optional[str],
+    stage: str,
+    connection_timeout: Optional[int],
+    user_pool_id: Optional[str],
+    force: bool,
+    local: Optional[bool],
+    smoke: bool,
+) -> None:
+    """Deploy the app (like `chalice deploy`) and wire its Cognito triggers."""
+    factory = _factory(ctx)
+    cognito = _load_cognito(factory.project_dir, stage, user_pool_id)
+    if not _is_local(cognito, local):
+        factory.profile = profile
+        _deploy(
+            ctx, autogen_policy, api_gateway_stage, stage, connection_timeout, cognito, force, smoke
+        )
+        return
+
+    from chalice_cognito.local.emulator import DEFAULT_REGION, EmbeddedAWS, ensure_user_pool
+
+    config_obj = factory.create_config_obj(chalice_stage_name=stage)
+    region = next((p.region for p in cognito.pools.values() if p.region), None) or DEFAULT_REGION
+    pools = {
+        alias: dataclasses.replace(
+            settings,
+            user_pool_id=None,
+            user_pool_name=settings.user_pool_name or f"{config_obj.app_name}-{stage}",
+            region=region,
+            local=True,
+        )
+        for alias, settings in (
+            cognito.pools or {"default": PoolSettings("default", default=True)}
+        ).items()
+    }
+    cognito = CognitoConfig(stage=stage, pools=pools)
+    factory.profile = None  # never read a real profile while the emulator is active
+    _forget_ephemeral(factory.project_dir, stage)
+    aws = EmbeddedAWS(region=region)
+    try:
+        with aws.activated() as endpoint:
+            click.echo(
+                f"Embedded local AWS (moto) on {endpoint}: its state lives only for this "
+                "command and is gone when it ends."
+            )
+            session = factory.create_botocore_session()
+            for settings in pools.values():
+                assert settings.user_pool_name is not None
+                pool_id = ensure_user_pool(session, settings.user_pool_name, endpoint, region)
+                click.echo(f"User pool {settings.user_pool_name!r} in the emulator: {pool_id}")
+            _deploy(
+                ctx,
+                autogen_policy,
+                api_gateway_stage,
+                stage,
+                connection_timeout,
+                cognito,
+                force,
+                smoke,
+            )
+    finally:
+        aws.stop()
+        _forget_ephemeral(factory.project_dir, stage)
+        click.echo("Embedded local AWS stopped; its functions, roles and pool are gone.")
+
+
+def _forget_ephemeral(project_dir: str, stage: str) -> None:
+    """Drop the deployed/ownership records of an emulator that no longer exists."""
+    for path in (
+        Path(project_dir) / ".chalice" / "deployed" / f"{stage}.json",
+        state_path(project_dir, stage),
+    ):
+        path.unlink(missing_ok=True)
+
+
+def _deploy(
+    ctx: click.Context,
+    autogen_policy: Optional[bool],
+    api_gateway_stage: Optional[str],
+    stage: str,
+    connection_timeout: Optional[int],
+    cognito: CognitoConfig,
+    force: bool,
+    smoke: bool,
+) -> None:
+    factory = _factory(ctx)
+    config = factory.create_config_obj(
+        chalice_stage_name=stage,
+        autogen_policy=autogen_policy,
+        api_gateway_stage=api_gateway_stage,
+    )
+    session = factory.create_botocore_session(connection_timeout=connection_timeout)
+    ui = UI()
+    app = config.chalice_app
+    wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
+    stage_wiring = StageWiring(factory.project_dir, stage, app, wiring, cognito, force)
+
+    extra_steps: List[Any] = []
+    grants: Dict[str, Any] = {}
+    if stage_wiring.has_work:
+        # Preflight (reads only): every pool exists and no slot is refused, with
+        # the ARNs the functions will have, so a refusal stops before anything is created.
+        pools = stage_wiring.resolve()
+        region = _session_region(session)
+        account = next(iter(pools.values())).account_id if pools else ""
+        account = account or _account_id(session, region)
+        predicted = predicted_arns(config, app, region, account)
+        for _, plan in stage_wiring.plans(predicted, predicted=list(predicted.values())):
+            if plan.refused:
+                raise RefusedError(plan)
+        if stage_wiring.registrations:
+            from chalice_cognito.deploy.grants import CognitoGrantsStep
+
+            grants = stage_wiring.grants()
+            extra_steps.append(CognitoGrantsStep(grants))
+
+    def post_deploy(_config: Config, deployed_values: Dict[str, Any]) -> List[PoolResult]:
+        if not stage_wiring.has_work:
+            return []
+        return stage_wiring.wire(deployed_arns(deployed_values))
+
+    deployer = factory.create_cognito_deployer(session, config, ui, post_deploy, extra_steps)
+    with chalice_hooks.cognito_analyzer():
+        deployed_values = deployer.deploy(config, chalice_stage_name=stage)
+    factory.create_deployment_reporter(ui=ui).display_report(deployed_values)
+    results: List[PoolResult] = deployer.post_deploy_result or []
+    _echo_results(results, "Cognito triggers:")
+    _echo_grants(grants)
+    if smoke:
+        _smoke(config, deployer)
+
+
+def _smoke(config: Config, deployer: chalice_hooks.CognitoDeployer) -> None:
+    from chalice_cognito.local import smoke
+    from chalice_cognito.testing import sample_event
+
+    packages = deployer.deployment_packages
+    if not packages:
+        raise _fail("--smoke: no deployment package was built.")
+
+    def event(source: str, version: Optional[str]) -> Mapping[str, Any]:
+        return sample_event(source, version=version) if version else sample_event(source)
+
+    calls = smoke.calls_for_app(config.chalice_app, event)
+    if not calls:
+        click.echo("Smoke test: the app has no Cognito trigger handlers.")
+        return
+    report = smoke.run_zip(packages[-1], calls)
+    click.echo(smoke.format_report(report))
+    if not report.ok:
+        raise _fail("Smoke test failed.")
+
+
+# -- delete ----------------------------------------------------------------------------
+
+
+@cli.command("delete")
+@_profile_option
+@click.option("--stage", default=DEFAULT_STAGE_NAME, help="Name of the Chalice stage to delete.")
+@click.pass_context
+def delete(ctx: click.Context, profile: Optional[str], stage: str) -> None:
+    """Detach the stage's triggers from every pool, then delete the app like `chalice delete`."""
+    factory = _factory(ctx)
+    factory.profile = profile
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    session = factory.create_botocore_session()
+    state = load_state(factory.project_dir, stage)
+    if state.pools:
+        wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
+        stage_wiring = StageWiring(
+            factory.project_dir, stage, config.chalice_app, wiring, CognitoConfig(stage=stage)
+        )
+        results = stage_wiring.detach_all()
+        _echo_results(results, "Detached Cognito triggers:")
+    deployer = factory.create_deletion_deployer(session=session, ui=UI())
+    deployer.deploy(config, chalice_stage_name=stage)
+
+
+# -- package ---------------------------------------------------------------------------
+
+
+@cli.command("package")
+@click.option(
+    "--pkg-format",
+    default="cloudformation",
+    type=click.Choice(["cloudformation", "terraform"]),
+    help="Provisioning engine of the template: CloudFormation (default) or Terraform.",
+)
+@click.option("--stage", default=DEFAULT_STAGE_NAME, help="Chalice Stage to package.")
+@click.option(
+    "--single-file",
+    is_flag=True,
+    default=False,
+    help="Create a single packaged zip file instead of a directory. CloudFormation Only.",
+)
+@click.option(
+    "--merge-template",
+    help="A JSON or YAML template merged into the generated one. CloudFormation Only.",
+)
+@click.option(
+    "--template-format",
+    default="json",
+    type=click.Choice(["json", "yaml"], case_sensitive=False),
+    help="Serialize the generated template as JSON or YAML. CloudFormation only.",
+)
+@_profile_option
+@_pool_option
+@click.argument("out")
+@click.pass_context
+def package(
+    ctx: click.Context,
+    single_file: bool,
+    stage: str,
+    merge_template: Optional[str],
+    out: str,
+    pkg_format: str,
+    template_format: str,
+    profile: Optional[str],
+    user_pool_id: Optional[str],
+) -> None:
+    """Package the app like `chalice package`, with the trigger wiring in the template."""
+    factory = _factory(ctx)
+    factory.profile = profile
+    config = factory.create_config_obj(stage)
+    try:
+        validate_lambda_architecture(config)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    if pkg_format == "terraform" and (merge_template or single_file or template_format != "json"):
+        click.echo(
+            "Terraform format does not support --merge-template, --single-file, or --template-format"
+        )
+        raise click.Abort()
+    add_to_package = _iac_hook()
+    options = factory.create_package_options()
+    with chalice_hooks.cognito_packaging():
+        packager = factory.create_app_packager(
+            config, options, pkg_format, template_format, merge_template
+        )
+        if single_file:
+            dirname = tempfile.mkdtemp()
+            try:
+                packager.package_app(config, dirname, stage)
+                if add_to_package is not None:
+                    add_to_package(
+                        config=config,
+                        out_dir=dirname,
+                        stage=stage,
+                        pkg_format=pkg_format,
+                        template_format=template_format,
+                        user_pool_id=user_pool_id,
+                    )
+                create_zip_file(source_dir=dirname, outfile=out)
+            finally:
+                shutil.rmtree(dirname)
+        else:
+            packager.package_app(config, out, stage)
+            if add_to_package is not None:
+                add_to_package(
+                    config=config,
+                    out_dir=out,
+                    stage=stage,
+                    pkg_format=pkg_format,
+                    template_format=template_format,
+                    user_pool_id=user_pool_id,
+                )
+
+
+def _iac_hook() -> Any:
+    """``chalice_cognito.iac.package.add_cognito_to_package`` when the IaC part is installed."""
+    try:
+        from chalice_cognito.iac.package import add_cognito_to_package
+    except ImportError:
+        return None
+    return add_cognito_to_package
+
+
+# -- attach / detach / plan / status --------------------------------------------------
+
+
+def _stage_wiring(
+    ctx: click.Context, stage: str, profile: Optional[str], user_pool_id: Optional[str], force: bool
+) -> Tuple[StageWiring, Config, Any]:
+    factory = _factory(ctx)
+    cognito = _load_cognito(factory.project_dir, stage, user_pool_id)
+    _refuse_local(cognito, stage, ctx.command.name or "do")
+    factory.profile = profile
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    session = factory.create_botocore_session()
+    wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
+    return (
+        StageWiring(factory.project_dir, stage, config.chalice_app, wiring, cognito, force),
+        config,
+        session,
+    )
+
+
+def _require_deployed(stage_wiring: StageWiring, config: Config, stage: str) -> Dict[str, str]:
+    arns = recorded_arns(config, stage)
+    missing = [r.function_name for r in stage_wiring.registrations if r.function_name not in arns]
+    if missing:
+        raise _fail(
+            f"Not deployed in stage {stage!r}: {', '.join(sorted(missing))} "
+            f"(.chalice/deployed/{stage}.json). Run `chalice deploy --stage {stage}` first."
+        )
+    return arns
+
+
+@cli.command("attach")
+@_stage_option
+@_profile_option
+@_pool_option
+@_force_option
+@click.pass_context
+def attach(
+    ctx: click.Context, stage: str, profile: Optional[str], user_pool_id: Optional[str], force: bool
+) -> None:
+    """Wire the triggers of functions already deployed with plain `chalice deploy`."""
+    stage_wiring, config, _ = _stage_wiring(ctx, stage, profile, user_pool_id, force)
+    arns = _require_deployed(stage_wiring, config, stage)
+    results = stage_wiring.wire(arns)
+    _echo_results(results, "Cognito triggers:")
+    if any(r.access for r in stage_wiring.registrations):
+        click.echo(
+            "Note: access= grants are added to IAM by `chalice-cognito deploy`, not by attach."
+        )
+
+
+@cli.command("detach")
+@_stage_option
+@_profile_option
+@click.pass_context
+def detach(ctx: click.Context, stage: str, profile: Optional[str]) -> None:
+    """Remove every trigger this stage attached (only where it is still this stage's function)."""
+    factory = _factory(ctx)
+    factory.profile = profile
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    session = factory.create_botocore_session()
+    wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
+    stage_wiring = StageWiring(
+        factory.project_dir, stage, config.chalice_app, wiring, CognitoConfig(stage=stage)
+    )
+    if not stage_wiring.state.pools:
+        click.echo(f"Stage {stage!r} has no triggers attached (no {state_path('.', stage)}).")
+        return
+    _echo_results(stage_wiring.detach_all(), "Detached Cognito triggers:")
+
+
+@cli.command("plan")
+@_stage_option
+@_profile_option
+@_pool_option
+@_force_option
+@click.option("--json", "as_json", is_flag=True, default=False, help="Print the plan as JSON.")
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    stage: str,
+    profile: Optional[str],
+    user_pool_id: Optional[str],
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Show what deploy/attach would change in the pools (no write call). Exit 1 if refused."""
+    stage_wiring, config, session = _stage_wiring(ctx, stage, profile, user_pool_id, force)
+    arns = recorded_arns(config, stage)
+    pools = stage_wiring.resolve()
+    missing = [r.function_name for r in stage_wiring.registrations if r.function_name not in arns]
+    if missing:
+        region = _session_region(session)
+        account = next(iter(pools.values())).account_id if pools else ""
+        predicted = predicted_arns(
+            config, config.chalice_app, region, account or _account_id(session, region)
+        )
+        arns = {**predicted, **arns}
+    plans = stage_wiring.plans(arns, predicted=[arns[name] for name in missing])
+    refused = any(p.refused for _, p in plans)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "stage": stage,
+                    "refused": refused,
+                    "noop": all(p.is_noop for _, p in plans),
+                    "undeployed_functions": sorted(missing),
+                    "pools": [dict(p.to_json(), alias=alias or None) for alias, p in plans],
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+    else:
+        for alias, p in plans:
+            label = f"{p.pool.pool_id}" + (f" ({p.pool.name})" if p.pool.name else "")
+            click.echo(
+                f"Pool {label}" + (f" [alias {alias}]" if alias else " [no longer configured]")
+            )
+            for change in p.slot_changes:
+                before = _short_fn(change.before_arn)
+                after = _short_fn(change.after_arn)
+                click.echo(f"  {change.action:<8} {change.trigger:<28} {before} -> {after}")
+            for perm in p.permission_adds:
+                click.echo(
+                    f"  + permission for {_short_fn(perm.function_arn)} ({perm.statement_id})"
+                )
+            for perm in p.permission_removes:
+                click.echo(
+                    f"  - permission for {_short_fn(perm.function_arn)} ({perm.statement_id})"
+                )
+            for refusal in p.refusals:
+                click.echo(f"  REFUSED: {refusal.reason}")
+            if p.is_noop and not p.refused:
+                click.echo("  no change")
+        if missing:
+            click.echo(f"(not deployed yet, ARNs predicted: {', '.join(sorted(missing))})")
+    if refused:
+        ctx.exit(EXIT_REFUSED)
+
+
+@cli.command("status")
+@_stage_option
+@_profile_option
+@_pool_option
+@click.option("--json", "as_json", is_flag=True, default=False, help="Print the status as JSON.")
+@click.pass_context
+def status(
+    ctx: click.Context,
+    stage: str,
+    profile: Optional[str],
+    user_pool_id: Optional[str],
+    as_json: bool,
+) -> None:
+    """Each declared trigger, its function, the pool's ARN, the permission; exit 1 if unhealthy."""
+    stage_wiring, config, _ = _stage_wiring(ctx, stage, profile, user_pool_id, False)
+    arns = recorded_arns(config, stage)
+    missing = [r.function_name for r in stage_wiring.registrations if r.function_name not in arns]
+    # An undeployed function is reported against the ARN it would have.
+    for name in missing:
+        arns[name] = f"(not deployed) {name}"
+    statuses = stage_wiring.statuses(arns)
+    healthy = all(s.healthy for s in statuses) and not missing
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "stage": stage,
+                    "healthy": healthy,
+                    "undeployed_functions": sorted(missing),
+                    "pools": [s.to_json() for s in statuses],
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+    else:
+        rows = []
+        for s in statuses:
+            label = s.pool.pool_id + (f" ({s.pool.name})" if s.pool.name else "")
+            for row in s.rows:
+                perm = {True: "ok", False: "MISSING", None: "-"}[row.permission_ok]
+                rows.append(
+                    (
+                        label,
+                        row.trigger,
+                        row.state,
+                        _short_fn(row.declared_arn),
+                        _short_fn(row.actual_arn),
+                        perm,
+                    )
+                )
+        header = ("POOL", "TRIGGER", "STATE", "DECLARED", "IN POOL", "PERMISSION")
+        table = [header, *rows]
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+        for r in table:
+            click.echo("  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+        if missing:
+            click.echo(f"Not deployed: {', '.join(sorted(missing))}")
+        click.echo("healthy" if healthy else "NOT healthy")
+    if not healthy:
+        ctx.exit(EXIT_REFUSED)
+
+
+# -- colleagues' commands ----------------------------------------------------------------
+
+
+def _register_local_commands() -> None:
+    """Add :data:`chalice_cognito.local.commands.COMMANDS`; a stock name is never shadowed."""
+    try:
+        from chalice_cognito.local.commands import COMMANDS
+    except ImportError:
+        return
+    for command in COMMANDS:
+        name = command.name or ""
+        if name in cli.commands:
+            # e.g. the Lambda-invoke server `local`: stock `chalice local` keeps its name.
+            name = f"{name}-lambda"
+        cli.add_command(command, name)
+
+
+_register_local_commands()
+
+
+# -- entry point -------------------------------------------------------------------------
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Console-script entry point; returns the exit status."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None, obj={}, standalone_mode=False
+        )
+    except click.exceptions.Exit as e:
+        return int(e.exit_code or 0)
+    except click.ClickException as e:
+        e.show()
+        return int(e.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    except (WiringError, ChaliceDeploymentError) as e:
+        click.echo(f"Error: {e}", err=True)
+        return EXIT_REFUSED
+    except botocore.exceptions.NoRegionError:
+        click.echo(
+            "No region configured. Either export the AWS_DEFAULT_REGION environment variable "
+            "or set the region value in our ~/.aws/config file.",
+            err=True,
+        )
+        return 2
+    except ExperimentalFeatureError as e:
+        click.echo(str(e))
+        return 2
+    except Exception:
+        click.echo(traceback.format_exc(), err=True)
+        return 2
+    return int(result) if isinstance(result, int) else 0
+
+
+def _iter_commands() -> Iterator[str]:  # pragma: no cover - debugging aid
+    yield from sorted(cli.commands)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,437 @@
+"""The seams where chalice-cognito plugs into Chalice's own deployer and packager.
+
+Chalice has no plugin system, but every ``Deployer`` collaborator is injected
+and its build stage dispatches on model class names.  This module provides the
+replacement collaborators the ``chalice-cognito`` command uses, each a thin
+subclass of the stock one (pinned Chalice 1.34: these touch semi-private API
+and are covered by tests against that version):
+
+* :class:`DeferredDeletionSweeper` -- Chalice's sweeper deletes functions that
+  disappeared from the app in the same run that creates their replacements, so
+  a pool could point at a deleted function.  This sweeper plans the same
+  deletions but holds them back.
+* :class:`CognitoDeployer` -- runs the stock pipeline, then the pool wiring
+  (attach new ARNs, detach vanished slots), and only then the held-back
+  deletions: no gap, no dangling trigger.
+* packagers that add the plugin's *runtime half* (and its pydantic
+  requirement) to the deployment zip, never its deploy-time half;
+* :func:`create_build_stage` -- Chalice's build stage with those packagers and
+  extra steps (the ``access=`` grants step of :mod:`.grants`);
+* :func:`cognito_analyzer` -- lets Chalice's policy autogeneration see boto3
+  calls inside ``@app.cognito_trigger`` handlers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.metadata
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from botocore.session import Session
+from chalice import analyzer
+from chalice import package as chalice_package
+from chalice.awsclient import TypedAWSClient
+from chalice.config import Config
+from chalice.deploy import models
+from chalice.deploy import packager as chalice_packager
+from chalice.deploy.appgraph import ApplicationGraphBuilder, DependencyBuilder
+from chalice.deploy.deployer import (
+    BaseDeployStep,
+    BuildStage,
+    Deployer,
+    DeploymentPackager,
+    InjectDefaults,
+    LambdaEventSourcePolicyInjector,
+    ManagedLayerDeploymentPackager,
+    PolicyGenerator,
+    ResultsRecorder,
+    SwaggerBuilder,
+    WebsocketPolicyInjector,
+)
+from chalice.deploy.executor import Executor
+from chalice.deploy.planner import PlanStage, RemoteState
+from chalice.deploy.swagger import SwaggerGenerator, TemplatedSwaggerGenerator
+from chalice.deploy.sweeper import ResourceSweeper
+from chalice.policy import AppPolicyGenerator
+from chalice.utils import UI, OSUtils
+
+import chalice_cognito
+
+#: The decorator name Chalice's analyzer must treat like ``lambda_function``.
+DECORATOR_NAME = "cognito_trigger"
+
+#: Parts of the chalice_cognito package that only run on a developer machine or
+#: in CI; everything else in the package is the runtime half that ships in the
+#: Lambda zip.  Listing the excluded side means a new runtime module ships
+#: without anyone having to remember to add it here.
+DEPLOY_TIME_PARTS = frozenset({"cli.py", "deploy", "local", "iac", "__pycache__"})
+
+#: Where the effective requirements file is written (git-ignored, next to the zips).
+_REQUIREMENTS_DIR = ("deployments",)
+_REQUIREMENTS_NAME = "chalice-cognito-requirements.txt"
+
+#: Called after the stock deploy with (config, deployed_values); does the wiring.
+PostDeployHook = Callable[[Config, Dict[str, Any]], Any]
+
+
+# -- the runtime half inside the zip ------------------------------------------
+
+
+def runtime_files() -> List[Tuple[str, str]]:
+    """``(absolute path, zip path)`` of every runtime-half file of the plugin, sorted.
+
+    Sorted so the zip hash Chalice computes over these files is stable.
+    """
+    root = Path(chalice_cognito.__file__).resolve().parent
+    found: List[Tuple[str, str]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = Path(dirpath).relative_to(root)
+        if rel_dir == Path("."):
+            dirnames[:] = [d for d in dirnames if d not in DEPLOY_TIME_PARTS]
+            filenames = [f for f in filenames if f not in DEPLOY_TIME_PARTS]
+        else:
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        for filename in filenames:
+            if filename.endswith((".py", ".typed")):
+                full = Path(dirpath) / filename
+                found.append((str(full), str(Path("chalice_cognito") / rel_dir / filename)))
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def runtime_requirements() -> List[str]:
+    """The plugin's own runtime requirements (``pydantic>=2.7,<3``), from its metadata."""
+    try:
+        declared = importlib.metadata.requires("chalice-cognito") or []
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
+        declared = []
+    reqs = [r for r in declared if "extra ==" not in r]
+    return reqs or ["pydantic>=2.7,<3"]
+
+
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _req_name(line: str) -> Optional[str]:
+    match = _REQ_NAME.match(line)
+    if match is None or line.lstrip().startswith(("#", "-")):
+        return None
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def effective_requirements(user_text: str) -> str:
+    """The user's requirements.txt as the Lambda zip needs it.
+
+    A ``chalice-cognito`` line is dropped (the package is not on the index the
+    packager downloads from, and would drag the deploy-time half along): the
+    runtime half is added by the packager itself.  The plugin's runtime
+    requirements (pydantic) are appended unless the user already pins them.
+    """
+    lines = [ln for ln in user_text.splitlines() if _req_name(ln) != "chalice-cognito"]
+    named = {_req_name(ln) for ln in lines}
+    for req in runtime_requirements():
+        if _req_name(req) not in named:
+            lines.append(req)
+    return "\n".join(lines).strip() + "\n"
+
+
+class _RuntimeHalfMixin:
+    """Adds the plugin's runtime half and requirements to Chalice's packagers."""
+
+    _osutils: OSUtils
+
+    def _get_requirements_filename(self, project_dir: str) -> str:
+        user_file = os.path.join(project_dir, "requirements.txt")
+        user_text = ""
+        if os.path.isfile(user_file):
+            with open(user_file, encoding="utf-8") as f:
+                user_text = f.read()
+        target_dir = os.path.join(project_dir, ".chalice", *_REQUIREMENTS_DIR)
+        os.makedirs(target_dir, exist_ok=True)
+        target = os.path.join(target_dir, _REQUIREMENTS_NAME)
+        wanted = effective_requirements(user_text)
+        current = None
+        if os.path.isfile(target):
+            with open(target, encoding="utf-8") as f:
+                current = f.read()
+        if current != wanted:
+            with open(target, "w", encoding="utf-8") as f:
+                f.write(wanted)
+        return target
+
+    def _iter_app_filenames(self, project_dir: str) -> Iterator[Tuple[str, str]]:
+        yield from super()._iter_app_filenames(project_dir)  # type: ignore[misc]
+        yield from runtime_files()
+
+    def _needs_latest_version(self, filename: str) -> bool:
+        return bool(
+            super()._needs_latest_version(filename)  # type: ignore[misc]
+            or filename.startswith("chalice_cognito/")
+        )
+
+
+class CognitoLambdaDeploymentPackager(_RuntimeHalfMixin, chalice_packager.LambdaDeploymentPackager):
+    """Chalice's zip packager plus the plugin's runtime half."""
+
+
+class CognitoAppOnlyDeploymentPackager(
+    _RuntimeHalfMixin, chalice_packager.AppOnlyDeploymentPackager
+):
+    """The app-only packager (``automatic_layer``) plus the plugin's runtime half."""
+
+
+class CognitoLayerDeploymentPackager(_RuntimeHalfMixin, chalice_packager.LayerDeploymentPackager):
+    """The managed-layer packager with the plugin's requirements (pydantic)."""
+
+
+# -- IAM ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def cognito_analyzer() -> Iterator[None]:
+    """Make Chalice's policy autogeneration read ``@app.cognito_trigger`` bodies.
+
+    ``AppViewTypeInfer._CHALICE_DECORATORS`` is a hard-coded class attribute;
+    the name is added for the duration of a deploy/package and removed after,
+    so importing chalice-cognito never changes stock ``chalice`` behaviour.
+    """
+    decorators = analyzer.AppViewTypeInfer._CHALICE_DECORATORS
+    added = DECORATOR_NAME not in decorators
+    if added:
+        decorators.append(DECORATOR_NAME)
+    try:
+        yield
+    finally:
+        if added and DECORATOR_NAME in decorators:
+            decorators.remove(DECORATOR_NAME)
+
+
+# -- build stage ---------------------------------------------------------------
+
+
+def create_build_stage(
+    osutils: OSUtils,
+    ui: UI,
+    swagger_gen: SwaggerGenerator,
+    config: Config,
+    extra_steps: Sequence[BaseDeployStep] = (),
+) -> BuildStage:
+    """Chalice's ``create_build_stage`` with the plugin's packagers, plus ``extra_steps``.
+
+    Mirrors chalice/deploy/deployer.py ``create_build_stage`` (1.34) step for step;
+    ``extra_steps`` run last (after the policy documents exist).
+    """
+    pip_runner = chalice_packager.PipRunner(
+        pip=chalice_packager.SubprocessPip(osutils=osutils), osutils=osutils
+    )
+    dependency_builder = chalice_packager.DependencyBuilder(
+        osutils=osutils, pip_runner=pip_runner, architecture=config.lambda_architecture
+    )
+    deployment_packager: BaseDeployStep
+    if config.automatic_layer:
+        deployment_packager = ManagedLayerDeploymentPackager(
+            lambda_packager=CognitoAppOnlyDeploymentPackager(
+                osutils=osutils,
+                dependency_builder=dependency_builder,
+                ui=ui,
+                architecture=config.lambda_architecture,
+            ),
+            layer_packager=CognitoLayerDeploymentPackager(
+                osutils=osutils,
+                dependency_builder=dependency_builder,
+                ui=ui,
+                architecture=config.lambda_architecture,
+            ),
+        )
+    else:
+        deployment_packager = DeploymentPackager(
+            packager=CognitoLambdaDeploymentPackager(
+                osutils=osutils,
+                dependency_builder=dependency_builder,
+                ui=ui,
+                architecture=config.lambda_architecture,
+            )
+        )
+    return BuildStage(
+        steps=[
+            InjectDefaults(),
+            deployment_packager,
+            PolicyGenerator(policy_gen=AppPolicyGenerator(osutils=osutils), osutils=osutils),
+            SwaggerBuilder(swagger_generator=swagger_gen),
+            LambdaEventSourcePolicyInjector(),
+            WebsocketPolicyInjector(),
+            *extra_steps,
+        ]
+    )
+
+
+@contextlib.contextmanager
+def cognito_packaging(extra_steps: Sequence[BaseDeployStep] = ()) -> Iterator[None]:
+    """Make ``chalice.package`` (``chalice-cognito package``) use the plugin's build stage.
+
+    ``chalice.package.create_app_packager`` calls its module-level
+    ``create_build_stage``; it is swapped for the duration of the command.
+    """
+    original = getattr(chalice_package, "create_build_stage")  # noqa: B009
+    setattr(  # noqa: B010
+        chalice_package,
+        "create_build_stage",
+        functools.partial(create_build_stage, extra_steps=tuple(extra_steps)),
+    )
+    try:
+        with cognito_analyzer():
+            yield
+    finally:
+        setattr(chalice_package, "create_build_stage", original)  # noqa: B010
+
+
+# -- sweeper and deployer --------------------------------------------------------
+
+
+class DeferredDeletionSweeper(ResourceSweeper):
+    """Plans Chalice's deletions like the stock sweeper, but keeps them aside.
+
+    After :meth:`execute`, the deployment plan holds no deletion; they are in
+    :attr:`deferred` (a Plan the same executor runs later) and the deployed
+    records of the resources they remove are in :attr:`deferred_records`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deferred = models.Plan()
+        self.deferred_records: List[Dict[str, Any]] = []
+
+    def execute(self, plan: models.Plan, config: Config) -> None:
+        self.deferred = models.Plan()
+        self.deferred_records = []
+        super().execute(plan, config)
+
+    def _plan_deletion(self, remaining: List[str], deployed: Any) -> None:
+        for name in remaining:
+            if "api_mapping" in name:
+                continue  # not a record of its own; recorded with its domain
+            values = deployed.resource_values(name)
+            if values not in self.deferred_records:
+                self.deferred_records.append(values)
+        super()._plan_deletion(remaining, deployed)
+
+    def _update_plan(
+        self, instructions: Any, message: Optional[str] = None, insert: bool = False
+    ) -> None:
+        target = self.deferred
+        if insert:
+            for instruction in instructions:
+                target.instructions.insert(0, instruction)
+            if message:
+                target.messages[id(target.instructions[0])] = message
+        else:
+            target.instructions.extend(instructions)
+            if message:
+                target.messages[id(target.instructions[-1])] = message
+
+
+class CognitoDeployer(Deployer):
+    """Chalice's deployer with the pool wiring between creation and deletion.
+
+    Order: validate -> build -> plan -> create/update functions (stock executor)
+    -> ``post_deploy`` (the wiring: one UpdateUserPool that points every declared
+    trigger at its current function and detaches vanished slots) -> delete the
+    functions and resources that left the app -> record the deployed state.
+
+    If the wiring fails, nothing is deleted and the resources that were due for
+    deletion stay in ``.chalice/deployed/<stage>.json``, so the next deploy (or
+    ``chalice delete``) still knows about them; the error propagates.
+    """
+
+    def __init__(self, *args: Any, post_deploy: Optional[PostDeployHook] = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._post_deploy = post_deploy
+        #: Whatever ``post_deploy`` returned on the last deploy (the wiring result).
+        self.post_deploy_result: Any = None
+        #: The deployment zip(s) built by the last deploy (function zip last).
+        self.deployment_packages: List[str] = []
+
+    def _deploy(self, config: Config, chalice_stage_name: str) -> Dict[str, Any]:
+        self._validate_config(config)
+        application = self._application_builder.build(config, chalice_stage_name)
+        resources = self._deps_builder.build_dependencies(application)
+        self._build_stage.execute(config, resources)
+        resources = self._deps_builder.build_dependencies(application)
+        self.deployment_packages = _package_files(resources)
+        plan = self._plan_stage.execute(resources)
+        self._sweeper.execute(plan, config)
+        self._executor.execute(plan)
+        deployed_values: Dict[str, Any] = {
+            "resources": self._executor.resource_values,
+            "schema_version": "2.0",
+            "backend": self.BACKEND_NAME,
+        }
+        deferred = getattr(self._sweeper, "deferred", None)
+        try:
+            if self._post_deploy is not None:
+                self.post_deploy_result = self._post_deploy(config, deployed_values)
+            if deferred is not None:
+                self._executor.execute(deferred)
+        except BaseException:
+            kept = list(self._executor.resource_values)
+            names = {r.get("name") for r in kept}
+            kept.extend(
+                r
+                for r in getattr(self._sweeper, "deferred_records", [])
+                if r.get("name") not in names
+            )
+            self._recorder.record_results(
+                dict(deployed_values, resources=kept), chalice_stage_name, config.project_dir
+            )
+            raise
+        self._recorder.record_results(deployed_values, chalice_stage_name, config.project_dir)
+        return deployed_values
+
+
+def _package_files(resources: Sequence[Any]) -> List[str]:
+    """Zip files of the built deployment packages: layers first, the function zip last."""
+    layers: List[str] = []
+    functions: List[str] = []
+    for resource in resources:
+        if isinstance(resource, models.LambdaLayer):
+            target = layers
+            package = resource.deployment_package
+        elif isinstance(resource, models.LambdaFunction):
+            target = functions
+            package = resource.deployment_package
+        else:
+            continue
+        filename = getattr(package, "filename", None)
+        if isinstance(filename, str) and filename not in layers + functions:
+            target.append(filename)
+    return layers + functions
+
+
+def create_cognito_deployer(
+    session: Session,
+    config: Config,
+    ui: UI,
+    post_deploy: Optional[PostDeployHook] = None,
+    extra_steps: Sequence[BaseDeployStep] = (),
+) -> CognitoDeployer:
+    """``chalice.deploy.deployer.create_default_deployer`` with the plugin's collaborators."""
+    client = TypedAWSClient(session)
+    osutils = OSUtils()
+    return CognitoDeployer(
+        application_builder=ApplicationGraphBuilder(),
+        deps_builder=DependencyBuilder(),
+        build_stage=create_build_stage(
+            osutils, UI(), TemplatedSwaggerGenerator(), config, extra_steps=extra_steps
+        ),
+        plan_stage=PlanStage(
+            osutils=osutils,
+            remote_state=RemoteState(client, config.deployed_resources(config.chalice_stage)),
+        ),
+        sweeper=DeferredDeletionSweeper(),
+        executor=Executor(client, ui),
+        recorder=ResultsRecorder(osutils=osutils),
+        post_deploy=post_deploy,
+    )
