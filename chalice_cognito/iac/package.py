@@ -1,0 +1,261 @@
+"""``chalice-cognito package``: Chalice's package output plus the Cognito wiring.
+
+Entry point for the CLI, called right after stock ``chalice package`` wrote
+``OUT`` (``--merge-template`` already applied by Chalice)::
+
+    from chalice_cognito.iac.package import add_cognito_to_package
+
+    result = add_cognito_to_package(
+        app,            # the chalice_cognito (or chalice) app: config.chalice_app
+        config,         # chalice.config.Config (factory.create_config_obj(stage))
+                        # or the parsed .chalice/config.json dict
+        out_dir,        # OUT, the folder `chalice package` wrote
+        pkg_format,     # "cloudformation" | "terraform" (Chalice's --pkg-format)
+        stage,          # --stage
+    )
+    for line in result.warnings: click.echo(line, err=True)
+
+Parameters:
+
+``app``
+    Anything :func:`chalice_cognito.app.registered_triggers` accepts.  No
+    trigger: the output is left untouched.
+``config``
+    A :class:`chalice.config.Config` (its ``config_from_disk`` and
+    ``app_name`` are read) or the parsed ``.chalice/config.json``.  The
+    ``cognito`` section is merged top level <- ``stages.<stage>`` (the stage
+    wins key by key, per pool alias) and read by :mod:`.targets`:
+    ``user_pool_resource`` (pool in the merge template / user's Terraform),
+    ``user_pool_parameter`` (a template parameter / Terraform variable with
+    the pool id), ``user_pool_id``, ``user_pool_name``, ``kms_key_arn`` or
+    ``kms_key_resource``, ``on_conflict``; several pools via ``user_pools``.
+``out_dir``, ``pkg_format``, ``stage``
+    As given to ``chalice package``.  ``sam.json`` or ``sam.yaml`` is edited in
+    place (same serialisation); for Terraform ``chalice-cognito.tf.json`` is
+    written next to ``chalice.tf.json``.  With an existing pool,
+    ``cognito-attach.zip`` (the attach Lambda) is written too.
+``app_name``
+    Overrides the app name (default: from ``config``, else ``app.app_name``).
+``grants``
+    Hook for access grants: ``(binding, pool_arn, kms_key) -> [IAM statement]``
+    where ``pool_arn``/``kms_key`` are template values (CloudFormation
+    intrinsics or Terraform interpolations).  Default:
+    ``chalice_cognito.deploy.grants.statements_for`` when importable, else
+    :func:`.cloudformation.default_grant_statements`.  The statements become an
+    ``AWS::IAM::Policy`` / ``aws_iam_role_policy`` on the function's role, so
+    the packaging build stage must not inject them a second time.
+
+Raises :class:`chalice_cognito.iac.targets.IaCConfigError` (a ``ValueError``)
+with a message fit for the user; :class:`.bundle.BundleError` if the attach
+Lambda's code would not run.
+
+``--merge-template``: nothing extra is needed: Chalice merges it before this
+runs, so the pool it defines is found by its logical id.  (Chalice rejects
+``--merge-template`` for Terraform; there the user's own ``*.tf`` files sit in
+the same folder.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from chalice_cognito.app import registered_triggers
+from chalice_cognito.iac import cloudformation, terraform
+from chalice_cognito.iac.bundle import write_bundle
+from chalice_cognito.iac.targets import Binding, IaCConfigError, bind, parse_pools
+
+#: file name of the attach Lambda's code next to the template
+ATTACH_ZIP = "cognito-attach.zip"
+PKG_FORMATS = ("cloudformation", "terraform")
+
+GrantProvider = cloudformation.GrantProvider
+
+
+@dataclass
+class PackageResult:
+    """What :func:`add_cognito_to_package` did."""
+
+    #: files written or rewritten, absolute paths
+    files: List[str] = field(default_factory=list)
+    bindings: List[Binding] = field(default_factory=list)
+    #: things the user must do by hand (e.g. grants for a pre-created role)
+    warnings: List[str] = field(default_factory=list)
+
+    @property
+    def attach_lambda(self) -> bool:
+        """True when an existing pool is wired through the attach Lambda."""
+        return any(not b.pool.in_template for b in self.bindings)
+
+
+def add_cognito_to_package(
+    app: Any,
+    config: Any,
+    out_dir: str,
+    pkg_format: str = "cloudformation",
+    stage: str = "dev",
+    *,
+    app_name: Optional[str] = None,
+    grants: Optional[GrantProvider] = None,
+) -> PackageResult:
+    """Add the Cognito wiring of every declared trigger to ``chalice package`` output."""
+    if pkg_format not in PKG_FORMATS:
+        raise IaCConfigError(
+            f"Unknown package format {pkg_format!r}; use one of {', '.join(PKG_FORMATS)}."
+        )
+    config_dict = _config_dict(config)
+    name = app_name or _app_name(config, config_dict) or str(getattr(app, "app_name", "app"))
+    registrations = registered_triggers(app)
+    result = PackageResult()
+    if not registrations:
+        return result
+    pools = parse_pools(effective_cognito_section(config_dict, stage))
+    result.bindings = bind(registrations, pools)
+    owner = f"{name}-{stage}"
+    provider = grants or default_grants_provider()
+    if pkg_format == "cloudformation":
+        _package_cloudformation(out_dir, result, owner, provider)
+    else:
+        _package_terraform(out_dir, result, owner, provider)
+    if result.attach_lambda:
+        zip_path = os.path.join(out_dir, ATTACH_ZIP)
+        write_bundle(zip_path)
+        result.files.append(os.path.abspath(zip_path))
+    return result
+
+
+def effective_cognito_section(config: Mapping[str, Any], stage: str) -> Dict[str, Any]:
+    """The ``cognito`` section for ``stage``: top level, then the stage's keys on top.
+
+    Per pool alias when ``user_pools`` is used; a stage naming its pool by one
+    key (id, name, parameter, resource) drops the others inherited from the
+    top level.
+    """
+    top = config.get("cognito") or {}
+    stage_cfg = ((config.get("stages") or {}).get(stage) or {}).get("cognito") or {}
+    if not isinstance(top, Mapping) or not isinstance(stage_cfg, Mapping):
+        raise IaCConfigError("The 'cognito' config section must be an object.")
+    if "user_pools" in top or "user_pools" in stage_cfg:
+        pools: Dict[str, Any] = {}
+        for section in (top, stage_cfg):
+            for alias, entry in (section.get("user_pools") or {}).items():
+                pools[alias] = _merge_pool(pools.get(alias) or {}, entry or {})
+        shared = {k: v for k, v in top.items() if k != "user_pools"}
+        shared.update({k: v for k, v in stage_cfg.items() if k != "user_pools"})
+        return {**shared, "user_pools": pools}
+    return _merge_pool(dict(top), dict(stage_cfg))
+
+
+_IDENTITY_KEYS = ("user_pool_resource", "user_pool_parameter", "user_pool_id", "user_pool_name")
+
+
+def _merge_pool(base: Mapping[str, Any], override: Mapping[str, Any]) -> Dict[str, Any]:
+    merged = dict(base)
+    if any(k in override for k in _IDENTITY_KEYS):
+        for key in _IDENTITY_KEYS:
+            merged.pop(key, None)
+    merged.update(override)
+    return merged
+
+
+def default_grants_provider() -> GrantProvider:
+    """The deploy half's grants builder if present, else the built-in default."""
+    try:
+        from chalice_cognito.deploy.grants import statements_for
+    except ImportError:  # pragma: no cover - the deploy half is part of this package
+        return cloudformation.default_grant_statements
+
+    def provider(binding: Binding, pool_arn: Any, kms_key: Any) -> Sequence[Mapping[str, Any]]:
+        return statements_for(binding.registration, [pool_arn], kms_key)
+
+    return provider
+
+
+# -- formats ---------------------------------------------------------------------
+
+
+def _package_cloudformation(
+    out_dir: str, result: PackageResult, owner: str, grants: GrantProvider
+) -> None:
+    path, yaml_format = _find_template(out_dir)
+    serializer = _serializer(yaml_format)
+    with open(path, encoding="utf-8") as f:
+        template = serializer.load_template(f.read(), path)
+    result.warnings.extend(
+        cloudformation.add_to_template(
+            template, result.bindings, owner=owner, attach_code_uri=f"./{ATTACH_ZIP}", grants=grants
+        )
+    )
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(serializer.serialize_template(template))
+    result.files.append(os.path.abspath(path))
+
+
+def _package_terraform(
+    out_dir: str, result: PackageResult, owner: str, grants: GrantProvider
+) -> None:
+    chalice_tf = os.path.join(out_dir, "chalice.tf.json")
+    if not os.path.isfile(chalice_tf):
+        raise IaCConfigError(
+            f"{chalice_tf} not found: run `chalice package --pkg-format terraform`."
+        )
+    with open(chalice_tf, encoding="utf-8") as f:
+        generated = json.load(f)
+    doc = terraform.build(generated, result.bindings, owner=owner, grants=grants)
+    if terraform.add_sender_environment(generated, result.bindings):
+        with open(chalice_tf, "w", encoding="utf-8") as f:
+            json.dump(generated, f, indent=2)
+            f.write("\n")
+        result.files.append(os.path.abspath(chalice_tf))
+    path = os.path.join(out_dir, terraform.FILE_NAME)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=2, sort_keys=False)
+        f.write("\n")
+    result.files.append(os.path.abspath(path))
+
+
+def _find_template(out_dir: str) -> Tuple[str, bool]:
+    for name, is_yaml in (("sam.json", False), ("sam.yaml", True)):
+        path = os.path.join(out_dir, name)
+        if os.path.isfile(path):
+            return path, is_yaml
+    raise IaCConfigError(f"No sam.json or sam.yaml in {out_dir}: run `chalice package` first.")
+
+
+def _serializer(yaml_format: bool) -> Any:
+    from chalice.package import JSONTemplateSerializer, YAMLTemplateSerializer
+
+    return YAMLTemplateSerializer() if yaml_format else JSONTemplateSerializer()
+
+
+def _config_dict(config: Any) -> Mapping[str, Any]:
+    if isinstance(config, Mapping):
+        return config
+    from_disk = getattr(config, "config_from_disk", None)
+    if isinstance(from_disk, Mapping):
+        return from_disk
+    raise IaCConfigError(
+        "config must be a chalice.config.Config or the parsed .chalice/config.json."
+    )
+
+
+def _app_name(config: Any, config_dict: Mapping[str, Any]) -> Optional[str]:
+    if not isinstance(config, Mapping):
+        try:
+            return str(config.app_name)
+        except Exception:  # a Config without app_name raises KeyError-like errors
+            pass
+    value = config_dict.get("app_name")
+    return str(value) if value else None
+
+
+__all__: List[str] = [
+    "ATTACH_ZIP",
+    "IaCConfigError",
+    "PackageResult",
+    "add_cognito_to_package",
+    "default_grants_provider",
+    "effective_cognito_section",
+]

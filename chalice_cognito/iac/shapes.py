@@ -1,0 +1,70 @@
+"""LambdaConfig entries in the shapes each format wants, read from the catalogue.
+
+One function per format, no per-trigger case: a plain trigger is
+``{config_key: arn}``, a versioned one ``{config_key: {LambdaArn, LambdaVersion}}``,
+and a trigger that ``requires_kms`` adds the pool-wide ``KMSKeyID``.  The ARN
+(and key) are whatever the format uses to refer to them: a CloudFormation
+intrinsic, or a Terraform interpolation string.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Optional
+
+from chalice_cognito.catalogue import KMS_KEY_CONFIG_KEY, TriggerSpec
+
+_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def snake(key: str) -> str:
+    """Terraform's spelling of a LambdaConfig key: ``KMSKeyID`` -> ``kms_key_id``."""
+    return _WORD_BOUNDARY.sub("_", key).lower()
+
+
+def cfn_entries(
+    spec: TriggerSpec, version: Optional[str], arn: Any, kms_key: Any = None
+) -> Dict[str, Any]:
+    """CloudFormation ``LambdaConfig`` properties for one trigger."""
+    entries: Dict[str, Any] = {}
+    if spec.versioned:
+        entries[spec.config_key] = {
+            "LambdaArn": arn,
+            "LambdaVersion": version or spec.default_version,
+        }
+    else:
+        entries[spec.config_key] = arn
+    if spec.requires_kms:
+        if kms_key is None:
+            raise ValueError(f"{spec.name} needs the pool's KMS key (KMSKeyID).")
+        entries[KMS_KEY_CONFIG_KEY] = kms_key
+    return entries
+
+
+def terraform_attributes(spec: TriggerSpec, arn: str, kms_key: Optional[str]) -> Dict[str, str]:
+    """Plain ``lambda_config`` attributes of ``aws_cognito_user_pool`` for one trigger.
+
+    A versioned trigger with a legacy plain key (PreTokenGeneration) also gets
+    that key: provider 4 only knows ``pre_token_generation``, and Cognito
+    accepts both keys holding the same ARN.
+    """
+    attrs: Dict[str, str] = {}
+    if not spec.versioned:
+        attrs[snake(spec.config_key)] = arn
+    elif spec.legacy_key:
+        attrs[snake(spec.legacy_key)] = arn
+    if spec.requires_kms and kms_key is not None:
+        attrs[snake(KMS_KEY_CONFIG_KEY)] = kms_key
+    return attrs
+
+
+def terraform_blocks(spec: TriggerSpec, version: Optional[str], arn: str) -> Dict[str, Any]:
+    """Nested ``lambda_config`` blocks (``{lambda_arn, lambda_version}``) for versioned triggers."""
+    if not spec.versioned:
+        return {}
+    return {
+        snake(spec.config_key): {
+            "lambda_arn": arn,
+            "lambda_version": version or spec.default_version,
+        }
+    }
