@@ -163,7 +163,11 @@ class PreTokenGenerationV1Event(CognitoEvent):
                 )
             )
         found += _claim_violations(
-            f"{path}.claimsToAddOrOverride", claims, "id", self.caller_context.client_id
+            f"{path}.claimsToAddOrOverride",
+            claims,
+            "id",
+            self.caller_context.client_id,
+            check_json=False,
         )
         found += _suppress_violations(f"{path}.claimsToSuppress", details.claims_to_suppress, "id")
         return found
@@ -332,14 +336,39 @@ class PreTokenGenerationV2Event(CognitoEvent):
         return found
 
 
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, list):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
+
+
 def _valid_scope(scope: Any) -> bool:
     return isinstance(scope, str) and re.fullmatch(_SCOPE_PATTERN, scope) is not None
 
 
 def _claim_violations(
-    where: str, claims: Mapping[str, Any], token: str, client_id: Optional[str]
+    where: str,
+    claims: Mapping[str, Any],
+    token: str,
+    client_id: Optional[str],
+    check_json: bool = True,
 ) -> List[Violation]:
     found: List[Violation] = []
+    # V1 reports non-strings itself (check_json=False); here catch what json.dumps would choke on
+    # (a datetime, a set...), which Cognito would see as "Invalid JSON".
+    not_json = sorted(c for c, v in claims.items() if check_json and not _is_json(v))
+    if not_json:
+        found.append(
+            Violation(
+                where,
+                "values must be JSON strings, numbers, booleans, arrays or objects: "
+                + ", ".join(not_json),
+            )
+        )
     protected = sorted(c for c in claims if _protected(c, token))
     if protected:
         found.append(

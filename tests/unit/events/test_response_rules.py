@@ -362,3 +362,30 @@ def test_federation_values_changed_in_place_must_stay_strings(load_event: Loader
     mapped = event.response.user_attributes_to_map  # type: ignore[attr-defined]
     mapped["custom:n"] = 7  # in-place: no assignment validation
     assert _fields(event) == ["response.userAttributesToMap"]
+
+
+def test_v2_claim_values_must_be_json(load_event: Loader) -> None:
+    import datetime
+
+    bad = _v2(
+        load_event,
+        {
+            "accessTokenGeneration": {
+                "claimsToAddOrOverride": {
+                    "when": datetime.date(2026, 1, 1),
+                    "nested": {"tags": [{1, 2}]},
+                    "fine": {"a": [1, "b", None, 2.5, True]},
+                }
+            }
+        },
+    )
+    violations = bad.response_violations()
+    assert [v.field for v in violations] == [f"{ACCESS}.claimsToAddOrOverride"]
+    assert "nested, when" in violations[0].rule and "fine" not in violations[0].rule
+
+
+def test_v1_non_string_claim_is_reported_once(load_event: Loader) -> None:
+    import datetime
+
+    event = _v1(load_event, {"claimsToAddOrOverride": {"when": datetime.date(2026, 1, 1)}})
+    assert len(event.response_violations()) == 1
