@@ -8,7 +8,7 @@ import json
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 import pytest
 from chalice.config import Config
@@ -49,10 +49,11 @@ def index():
 class Project:
     """A Chalice project on disk plus the helpers to run Chalice's build on it."""
 
-    def __init__(self, root: Path, with_route: bool) -> None:
+    def __init__(self, root: Path, with_route: bool, extra_source: str = "") -> None:
         self.root = root
         (root / ".chalice").mkdir()
-        (root / "app.py").write_text(APP_SOURCE + (ROUTE_SOURCE if with_route else ""))
+        source = APP_SOURCE + (ROUTE_SOURCE if with_route else "") + extra_source
+        (root / "app.py").write_text(source)
         self.config_json: Dict[str, Any] = {
             "version": "2.0",
             "app_name": "grantsdemo",
@@ -124,9 +125,9 @@ class AppZipPackager(deployer.BaseDeployStep):  # type: ignore[misc]
 
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., Project]:
-    def make(with_route: bool = False, name: Optional[str] = None) -> Project:
-        root = tmp_path / (name or f"project-{uuid.uuid4().hex[:8]}")
+    def make(with_route: bool = False, extra_source: str = "") -> Project:
+        root = tmp_path / f"project-{uuid.uuid4().hex[:8]}"
         root.mkdir()
-        return Project(root, with_route)
+        return Project(root, with_route, extra_source)
 
     return make

@@ -128,3 +128,34 @@ def test_pool_arn_and_policy_document() -> None:
     doc = policy_document(statements_for(registration("CustomSMSSender", "s"), [POOL], KEY))
     assert doc["Version"] == "2012-10-17"
     assert doc["Statement"][0]["Action"] == ["kms:Decrypt"]
+
+
+def test_narrowing_removes_only_declared_actions_from_wildcard_statements() -> None:
+    from chalice_cognito.deploy.grants import narrow_wildcard_actions, wildcard_cognito_actions
+
+    document: Dict[str, Any] = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "cognito-idp:AdminGetUser", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["cognito-idp:AdminAddUserToGroup", "s3:GetObject"],
+                "Resource": ["*"],
+            },
+            {"Effect": "Allow", "Action": ["cognito-idp:AdminGetUser"], "Resource": [POOL]},
+            {"Effect": "Deny", "Action": ["cognito-idp:AdminGetUser"], "Resource": "*"},
+        ],
+    }
+    removed = narrow_wildcard_actions(
+        document, ["cognito-idp:AdminGetUser", "cognito-idp:AdminAddUserToGroup"]
+    )
+    assert removed == ["cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminGetUser"]
+    assert document["Statement"] == [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]},
+        {"Effect": "Allow", "Action": ["cognito-idp:AdminGetUser"], "Resource": [POOL]},
+        {"Effect": "Deny", "Action": ["cognito-idp:AdminGetUser"], "Resource": "*"},
+    ]
+    assert wildcard_cognito_actions(document) == []
+    assert wildcard_cognito_actions(
+        {"Statement": {"Effect": "Allow", "Action": "cognito-idp:ListUsers", "Resource": "*"}}
+    ) == ["cognito-idp:ListUsers"]
