@@ -554,7 +554,12 @@ def deploy(
         )
         return
 
-    from chalice_cognito.local.emulator import DEFAULT_REGION, EmbeddedAWS, ensure_user_pool
+    from chalice_cognito.local.emulator import (
+        DEFAULT_REGION,
+        EmbeddedAWS,
+        create_kms_key,
+        ensure_user_pool,
+    )
 
     config_obj = factory.create_config_obj(chalice_stage_name=stage)
     region = next((p.region for p in cognito.pools.values() if p.region), None) or DEFAULT_REGION
@@ -581,10 +586,18 @@ def deploy(
                 "command and is gone when it ends."
             )
             session = factory.create_botocore_session()
-            for settings in pools.values():
+            needs_key = _aliases_needing_kms(config_obj.chalice_app, cognito)
+            for alias, settings in list(pools.items()):
                 assert settings.user_pool_name is not None
                 pool_id = ensure_user_pool(session, settings.user_pool_name, endpoint, region)
                 click.echo(f"User pool {settings.user_pool_name!r} in the emulator: {pool_id}")
+                if alias in needs_key and not settings.kms_key_arn:
+                    key = create_kms_key(
+                        session, endpoint, region, f"custom senders of {settings.user_pool_name}"
+                    )
+                    pools[alias] = dataclasses.replace(settings, kms_key_arn=key)
+                    click.echo(f"KMS key for the custom senders in the emulator: {key}")
+            cognito = CognitoConfig(stage=stage, pools=pools)
             _deploy(
                 ctx,
                 autogen_policy,
@@ -599,6 +612,19 @@ def deploy(
         aws.stop()
         _forget_ephemeral(factory.project_dir, stage)
         click.echo("Embedded local AWS stopped; its functions, roles and pool are gone.")
+
+
+def _aliases_needing_kms(app: Any, cognito: CognitoConfig) -> List[str]:
+    """Pool aliases with a custom sender trigger (those pools need a KMS key)."""
+    from chalice_cognito.catalogue import BY_NAME
+
+    return sorted(
+        {
+            cognito.pool_for(r.user_pool).alias
+            for r in registered_triggers(app)
+            if BY_NAME[r.trigger].requires_kms
+        }
+    )
 
 
 def _forget_ephemeral(project_dir: str, stage: str) -> None:

@@ -149,3 +149,11 @@ def _iter_pools(client: Any) -> Iterator[Mapping[str, Any]]:
         token = page.get("NextToken")
         if not token:
             return
+
+
+def create_kms_key(session: Any, endpoint_url: str, region: str, description: str) -> str:
+    """Create a symmetric KMS key in the emulator (custom senders need one) and return its ARN."""
+    if not endpoint_url.startswith(f"http://{LOOPBACK}:"):
+        raise EmulatorError(f"Refusing to create a KMS key outside the emulator ({endpoint_url}).")
+    client = session.create_client("kms", region_name=region, endpoint_url=endpoint_url)
+    return str(client.create_key(Description=description)["KeyMetadata"]["Arn"])

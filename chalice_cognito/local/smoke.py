@@ -47,18 +47,30 @@ class Context:
         return 5000
 
 
+def describe(exc):
+    last = traceback.extract_tb(exc.__traceback__)[-1:]
+    where = "%s:%s" % (last[0].filename, last[0].lineno) if last else "?"
+    return "%s: %s (at %s)" % (type(exc).__name__, exc, where.replace(job["root"] + "/", ""))
+
+
 results = []
 for call in job["calls"]:
     module_name, _, attr = call["handler"].rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), attr)
-        response = handler(call["event"], Context(call["function_name"]))
-        results.append({"ok": True, "response": response, "error": None})
     except Exception as exc:
-        last = traceback.extract_tb(exc.__traceback__)[-1:]
-        where = "%s:%s" % (last[0].filename, last[0].lineno) if last else "?"
-        results.append({"ok": False, "response": None,
-                        "error": "%s: %s (at %s)" % (type(exc).__name__, exc, where)})
+        results.append({"kind": "broken", "response": None, "error": describe(exc)})
+        continue
+    try:
+        response = handler(call["event"], Context(call["function_name"]))
+        results.append({"kind": "ok", "response": response, "error": None})
+    except ModuleNotFoundError as exc:
+        kind = "needs-runtime" if (exc.name or "").split(".")[0] in job["runtime_provided"] else "broken"
+        results.append({"kind": kind, "response": None, "error": describe(exc)})
+    except Exception as exc:
+        plugin = type(exc).__module__.startswith("chalice_cognito")
+        kind = "broken" if plugin and type(exc).__name__ == "ResponseValidationError" else "raised"
+        results.append({"kind": kind, "response": None, "error": describe(exc)})
 
 loaded = {}
 for name in ("pydantic", "pydantic_core", "chalice", "chalice_cognito"):
@@ -86,20 +98,38 @@ class SmokeCall:
     trigger: str
     event: Mapping[str, Any]
 
+    @property
+    def trigger_source_label(self) -> str:
+        return f"{self.function_name} ({self.event.get('triggerSource', '?')})"
+
+
+#: Modules the Lambda Python runtime provides outside the zip: a handler that
+#: needs them cannot run in the isolated interpreter, which is not a zip defect.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3")
+
+#: ``SmokeResult.kind`` values.
+KINDS = {
+    "ok": "the handler returned; its response is shown",
+    "raised": "the handler raised (how a trigger refuses): the zip ran it",
+    "needs-runtime": "the handler calls AWS through boto3, which Lambda provides outside the zip",
+    "broken": "import failed, a module missing from the zip, or a response Cognito rejects",
+}
+
 
 @dataclass(frozen=True)
 class SmokeResult:
-    """What one handler did with its sample event."""
+    """What one handler did with its sample event (``kind``: see :data:`KINDS`)."""
 
     call: SmokeCall
-    ok: bool
+    kind: str
     #: the ``response`` part of the returned event, secrets redacted
     response: Optional[Dict[str, Any]] = None
     error: Optional[str] = None
 
     @property
-    def trigger_source(self) -> str:
-        return str(self.call.event.get("triggerSource", ""))
+    def ok(self) -> bool:
+        """False only for ``broken``: the zip itself failed this handler."""
+        return self.kind != "broken"
 
 
 @dataclass(frozen=True)
@@ -118,8 +148,24 @@ class SmokeReport:
     root: str = ""
 
     @property
+    def path_isolated(self) -> bool:
+        """True when sys.path held only the unzipped package and the standard library."""
+        stdlib = (sys.base_prefix, sys.base_exec_prefix)
+        return all(
+            p == self.root
+            or (p.startswith(stdlib) and "site-packages" not in p and "dist-packages" not in p)
+            for p in self.sys_path
+        )
+
+    @property
     def ok(self) -> bool:
-        return bool(self.results) and all(r.ok for r in self.results) and not self.forbidden_modules
+        """Every handler ran from the zip, with nothing from outside the zip and stdlib."""
+        return (
+            bool(self.results)
+            and all(r.ok for r in self.results)
+            and not self.forbidden_modules
+            and self.path_isolated
+        )
 
 
 class SmokeError(RuntimeError):
@@ -178,6 +224,7 @@ def _run_in(zip_path: str, calls: Sequence[SmokeCall], python: str, where: str) 
     job = {
         "root": root,
         "out": out,
+        "runtime_provided": list(RUNTIME_PROVIDED),
         "calls": [
             {"function_name": c.function_name, "handler": c.handler, "event": c.event}
             for c in calls
@@ -203,9 +250,9 @@ def _run_in(zip_path: str, calls: Sequence[SmokeCall], python: str, where: str) 
     results = [
         SmokeResult(
             call=call,
-            ok=bool(raw["ok"]),
-            response=_redacted_response(call, raw["response"]) if raw["ok"] else None,
-            error=raw["error"],
+            kind=str(raw["kind"]),
+            response=_redacted_response(call, raw["response"]) if raw["kind"] == "ok" else None,
+            error=_scrubbed(call, raw["error"]),
         )
         for call, raw in zip(calls, data["results"])
     ]
@@ -219,6 +266,15 @@ def _run_in(zip_path: str, calls: Sequence[SmokeCall], python: str, where: str) 
         flags=dict(data["flags"]),
         root=root,
     )
+
+
+def _scrubbed(call: SmokeCall, error: Optional[str]) -> Optional[str]:
+    """An error message with the event's secret values (codes, passwords) replaced by ***."""
+    if error is None:
+        return None
+    from chalice_cognito.dispatch import scrub, secret_values
+
+    return scrub(error, secret_values(BY_NAME[call.trigger], call.event))
 
 
 def _redacted_response(call: SmokeCall, returned: Any) -> Optional[Dict[str, Any]]:
@@ -247,12 +303,17 @@ def format_report(report: SmokeReport) -> str:
     lines = [f"Smoke test of {os.path.basename(report.zip_path)} ({_size(report.zip_size)}):"]
     for result in report.results:
         call = result.call
-        if result.ok:
-            body = json.dumps(result.response, sort_keys=True)
-            lines.append(f"  ok    {call.trigger:<28} {call.function_name} -> {body}")
-        else:
-            lines.append(f"  FAIL  {call.trigger:<28} {call.function_name} -> {result.error}")
-    lines.append("  interpreter: python -S -I, sys.path = unzipped package + standard library only")
+        detail = (
+            json.dumps(result.response, sort_keys=True) if result.kind == "ok" else result.error
+        )
+        label = "BROKEN" if result.kind == "broken" else result.kind
+        lines.append(f"  {label:<13} {call.trigger:<28} {call.trigger_source_label} -> {detail}")
+    isolation = "only the unzipped package + stdlib" if report.path_isolated else "NOT isolated"
+    lines.append(f"  interpreter: python -S -I; sys.path: {isolation}")
+    lines.append(
+        "  (raised: the handler refused the sample event; needs-runtime: it calls AWS "
+        "through boto3, which Lambda provides)"
+    )
     if report.forbidden_modules:
         lines.append(f"  FAIL  deploy-time modules imported: {', '.join(report.forbidden_modules)}")
     return "\n".join(lines)
