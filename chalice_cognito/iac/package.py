@@ -6,12 +6,13 @@ Entry point for the CLI, called right after stock ``chalice package`` wrote
     from chalice_cognito.iac.package import add_cognito_to_package
 
     result = add_cognito_to_package(
-        app,            # the chalice_cognito (or chalice) app: config.chalice_app
+        app,            # the chalice_cognito (or chalice) app; None: config.chalice_app
         config,         # chalice.config.Config (factory.create_config_obj(stage))
                         # or the parsed .chalice/config.json dict
         out_dir,        # OUT, the folder `chalice package` wrote
         pkg_format,     # "cloudformation" | "terraform" (Chalice's --pkg-format)
         stage,          # --stage
+        user_pool_id=None,  # --user-pool-id: the default pool is this existing pool
     )
     for line in result.warnings: click.echo(line, err=True)
 
@@ -59,13 +60,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from chalice_cognito.app import registered_triggers
 from chalice_cognito.iac import cloudformation, terraform
 from chalice_cognito.iac.bundle import write_bundle
-from chalice_cognito.iac.targets import Binding, IaCConfigError, bind, parse_pools
+from chalice_cognito.iac.targets import Binding, IaCConfigError, PoolTarget, bind, parse_pools
 
 #: file name of the attach Lambda's code next to the template
 ATTACH_ZIP = "cognito-attach.zip"
@@ -91,20 +92,34 @@ class PackageResult:
 
 
 def add_cognito_to_package(
-    app: Any,
-    config: Any,
-    out_dir: str,
+    app: Any = None,
+    config: Any = None,
+    out_dir: str = ".",
     pkg_format: str = "cloudformation",
     stage: str = "dev",
     *,
+    template_format: Optional[str] = None,
+    user_pool_id: Optional[str] = None,
     app_name: Optional[str] = None,
     grants: Optional[GrantProvider] = None,
 ) -> PackageResult:
-    """Add the Cognito wiring of every declared trigger to ``chalice package`` output."""
+    """Add the Cognito wiring of every declared trigger to ``chalice package`` output.
+
+    ``app`` defaults to ``config.chalice_app``.  ``template_format`` is
+    accepted for symmetry with ``chalice package`` and otherwise unused: the
+    format of the written template (``sam.json`` / ``sam.yaml``) is kept.
+    ``user_pool_id`` (the CLI's ``--user-pool-id``) makes the default pool an
+    existing pool with that id, whatever the config says.
+    """
+    del template_format  # the file Chalice wrote tells
     if pkg_format not in PKG_FORMATS:
         raise IaCConfigError(
             f"Unknown package format {pkg_format!r}; use one of {', '.join(PKG_FORMATS)}."
         )
+    if config is None:
+        raise IaCConfigError("add_cognito_to_package needs the Chalice config.")
+    if app is None:
+        app = config.chalice_app
     config_dict = _config_dict(config)
     name = app_name or _app_name(config, config_dict) or str(getattr(app, "app_name", "app"))
     registrations = registered_triggers(app)
@@ -112,6 +127,8 @@ def add_cognito_to_package(
     if not registrations:
         return result
     pools = parse_pools(effective_cognito_section(config_dict, stage))
+    if user_pool_id:
+        pools = override_default_pool(pools, user_pool_id)
     result.bindings = bind(registrations, pools)
     owner = f"{name}-{stage}"
     provider = grants or default_grants_provider()
@@ -158,6 +175,19 @@ def _merge_pool(base: Mapping[str, Any], override: Mapping[str, Any]) -> Dict[st
             merged.pop(key, None)
     merged.update(override)
     return merged
+
+
+def override_default_pool(
+    pools: Mapping[Optional[str], PoolTarget], user_pool_id: str
+) -> Dict[Optional[str], PoolTarget]:
+    """``--user-pool-id``: the default pool becomes the existing pool ``user_pool_id``."""
+    result = dict(pools)
+    base = pools.get(None) or PoolTarget()
+    new = replace(base, resource=None, parameter=None, pool_id=user_pool_id, pool_name=None)
+    result[None] = new
+    if base.alias is not None:
+        result[base.alias] = new
+    return result
 
 
 def default_grants_provider() -> GrantProvider:

@@ -334,10 +334,12 @@ def _add_attach(
                     "UserPoolId": e["pool_id"],
                     "Owner": owner,
                     "OwnerPrefix": owner_prefix,
+                    **({"KmsKeyArn": e["kms_key"]} if e["kms_key"] else {}),
                 },
             }
         )
         fn_deps = [f"aws_lambda_function.{b.function_name}" for b in e["group"]]
+        detach_name = f"chalice_cognito_detach{suffix}"
         res.setdefault("aws_lambda_invocation", {})[f"{ATTACH}{suffix}"] = {
             "function_name": ref(f"aws_lambda_function.{ATTACH}.function_name"),
             "input": attach_input,
@@ -346,12 +348,14 @@ def _add_attach(
                 "wiring": hashlib.sha256(attach_input.encode()).hexdigest(),
                 "code": ref(f"aws_lambda_function.{ATTACH}.source_code_hash"),
             },
-            "depends_on": [*e["permissions"], *fn_deps],
+            # After the detach step: when both are replaced (another pool), the
+            # old pool is detached before the new one is attached.
+            "depends_on": [*e["permissions"], *fn_deps, f"null_resource.{detach_name}"],
         }
         # Destroy-time step: a destroy provisioner may only read self, so the
         # function name and payload live in triggers.  Depending on the trigger
         # functions and permissions makes Terraform run it before deleting them.
-        res.setdefault("null_resource", {})[f"chalice_cognito_detach{suffix}"] = {
+        res.setdefault("null_resource", {})[detach_name] = {
             "triggers": {
                 "function_name": ref(f"aws_lambda_function.{ATTACH}.function_name"),
                 "region": _REGION,
