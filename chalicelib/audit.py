@@ -13,8 +13,11 @@ import json
 import logging
 from typing import Any, Dict, Mapping, Optional
 
+#: A child of Chalice's app logger ``shop``, so records go out through the
+#: handler Chalice installs (stdout, hence CloudWatch Logs).  Chalice sets the
+#: app logger to ERROR unless ``app.debug``; the audit trail is INFO by design,
+#: so this logger sets its own level.
 audit_log = logging.getLogger("shop.audit")
-# Lambda's root logger stops at WARNING; the audit trail is INFO by design.
 audit_log.setLevel(logging.INFO)
 
 

@@ -21,7 +21,10 @@ from chalicelib.aws_clients import client
 from chalicelib.delivery import email_sender, mask_email, sms_sender
 from chalicelib.localized_messages import compose
 
+#: Under Chalice's app logger (ERROR unless ``app.debug``); deliveries are
+#: worth an INFO line, with the recipient masked and never the text.
 logger = logging.getLogger("shop.senders")
+logger.setLevel(logging.INFO)
 
 ACCOUNT_TAKEOVER = "AccountTakeOverNotification"
 
