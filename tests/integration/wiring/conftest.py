@@ -1,0 +1,91 @@
+"""A moto server on 127.0.0.1 (random port) for the wiring engine's integration tests."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+class Clients:
+    """boto3 clients on the moto server, with per-operation before-call hooks."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.calls: List[str] = []
+        self.hooks: Dict[str, Callable[[], Optional[Any]]] = {}
+
+    def factory(self, service: str, region: str) -> Any:
+        client = boto3.session.Session().client(service, region_name=region, endpoint_url=self.url)
+        client.meta.events.register("before-call.*.*", self._before)
+        return client
+
+    def _before(self, model: Any, **_: Any) -> Any:
+        self.calls.append(model.name)
+        hook = self.hooks.get(model.name)
+        return hook() if hook else None
+
+
+class FakeHttp:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: Dict[str, str] = {}
+        self.content = b""
+
+
+def aws_error(code: str, message: str) -> Any:
+    """A before-call answer that makes botocore raise this AWS error."""
+    return FakeHttp(400), {"Error": {"Code": code, "Message": message}}
+
+
+def client(url: str, service: str) -> Any:
+    return boto3.client(service, region_name=REGION, endpoint_url=url)
+
+
+def create_function(url: str, name: str) -> str:
+    iam = client(url, "iam")
+    try:
+        role = iam.get_role(RoleName="wiring-it-role")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName="wiring-it-role", AssumeRolePolicyDocument="{}")["Role"][
+            "Arn"
+        ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    answer = client(url, "lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )
+    return str(answer["FunctionArn"])
+
+
+def policy_sids(url: str, arn: str) -> List[str]:
+    lam = client(url, "lambda")
+    try:
+        return [
+            s["Sid"] for s in json.loads(lam.get_policy(FunctionName=arn)["Policy"])["Statement"]
+        ]
+    except lam.exceptions.ResourceNotFoundException:
+        return []
