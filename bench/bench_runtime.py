@@ -26,28 +26,40 @@ import timeit
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
-from chalice_cognito.testing import sample_event
-
 from chalice_cognito import Chalice
+from chalice_cognito.catalogue import BY_NAME
+from chalice_cognito.dispatch import TriggerDispatcher
+from chalice_cognito.testing import sample_event
 
 Event = Dict[str, Any]
 
 
+def _pre_sign_up(event: Any) -> Any:
+    event.response.auto_confirm_user = True
+    return event
+
+
+def _pre_token(event: Any) -> Any:
+    event.add_access_token_claims({"tenant": "acme"})
+    event.add_scopes("shop/read")
+    return event
+
+
 def _plugin_handlers() -> Tuple[Callable[..., Any], Callable[..., Any]]:
+    """The plugin's own path: parse, handler, response rules, exact echo."""
+    return (
+        TriggerDispatcher(_pre_sign_up, BY_NAME["PreSignUp"]),
+        TriggerDispatcher(_pre_token, BY_NAME["PreTokenGeneration"], "V2_0"),
+    )
+
+
+def _plugin_through_chalice() -> Tuple[Callable[..., Any], Callable[..., Any]]:
+    """The same, plus Chalice's own lambda_function wrapper, as deployed."""
     app = Chalice(app_name="bench", configure_logs=False)
-
-    @app.cognito_trigger("PreSignUp")
-    def pre_sign_up(event: Any) -> Any:
-        event.response.auto_confirm_user = True
-        return event
-
-    @app.cognito_trigger("PreTokenGeneration", version="V2_0")
-    def pre_token(event: Any) -> Any:
-        event.add_access_token_claims({"tenant": "acme"})
-        event.add_scopes(["shop/read"])
-        return event
-
-    return pre_sign_up, pre_token
+    return (
+        app.cognito_trigger("PreSignUp")(_pre_sign_up),
+        app.cognito_trigger("PreTokenGeneration", version="V2_0")(_pre_token),
+    )
 
 
 def _raw_pre_sign_up(event: Event, context: Any = None) -> Event:
@@ -117,6 +129,7 @@ def per_invocation(number: int = 2000) -> List[Tuple[str, str, float]]:
     token_v2_for_parser["request"]["scopes"] = {}
 
     plugin = _plugin_handlers()
+    through_chalice = _plugin_through_chalice()
     data_classes = _powertools_data_class_handlers()
     parser = _powertools_parser_handlers()
     rows = []
@@ -131,11 +144,20 @@ def per_invocation(number: int = 2000) -> List[Tuple[str, str, float]]:
         )
         rows.append((label, "powertools parser", _per_call_us(parser[index], parser_event, number)))
         rows.append((label, "chalice-cognito", _per_call_us(plugin[index], event, number)))
+        rows.append(
+            (
+                label,
+                "chalice-cognito + Chalice wrapper",
+                _per_call_us(through_chalice[index], event, number),
+            )
+        )
     return rows
 
 
 _ALL_TRIGGERS_APP = """
 from chalice_cognito import Chalice
+from chalice_cognito.catalogue import BY_NAME
+from chalice_cognito.dispatch import TriggerDispatcher
 app = Chalice(app_name="cold")
 
 @app.cognito_trigger("PreSignUp")

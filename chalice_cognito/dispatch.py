@@ -10,9 +10,9 @@ scrubbed) and propagates: raising is how a trigger refuses a sign-up or sign-in.
 
 from __future__ import annotations
 
-import inspect
 import logging
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Callable, Dict, List, Optional
 
 from chalice_cognito.catalogue import TriggerSpec, trigger_for_source
 from chalice_cognito.events import EventParseError, describe_errors, model_for_event
@@ -57,15 +57,18 @@ class TriggerDispatcher:
         self.__module__ = func.__module__
         self.__doc__ = func.__doc__
         self._wants_context = _accepts_two_arguments(func)
+        # (triggerSource, version) -> model class: skips the catalogue lookup
+        # on every warm invocation.
+        self._models: Dict[Any, type[CognitoEvent]] = {}
 
     def __call__(self, raw_event: Dict[str, Any], context: Any = None) -> Dict[str, Any]:
-        source = raw_event.get("triggerSource") if isinstance(raw_event, Mapping) else None
+        source = raw_event.get("triggerSource") if _is_mapping(raw_event) else None
         try:
             event = self._parse(raw_event)
             result = self.func(event, context) if self._wants_context else self.func(event)
             final = self._merge(event, result)
             self._check(final)
-            return final.to_dict()
+            return _echo(raw_event, event, final)
         except Exception as exc:
             safe = _sanitise(exc)
             logger.error(
@@ -83,7 +86,16 @@ class TriggerDispatcher:
     # -- steps -------------------------------------------------------------
 
     def _parse(self, raw_event: Mapping[str, Any]) -> CognitoEvent:
-        model = model_for_event(raw_event)
+        if not _is_mapping(raw_event):
+            raise EventParseError(
+                f"A Cognito trigger event must be a JSON object, got {type(raw_event).__name__}."
+            )
+        key = (raw_event.get("triggerSource"), raw_event.get("version"))
+        model = self._models.get(key)
+        if model is None:
+            model = model_for_event(raw_event)
+            if len(self._models) < 64:  # bounded: keys come from the event
+                self._models[key] = model
         if model.trigger != self.spec.name:
             other = trigger_for_source(str(raw_event.get("triggerSource")))
             raise TriggerMismatchError(
@@ -136,6 +148,19 @@ def _merged_response(current: CognitoResponse, changes: Mapping[str, Any]) -> Co
 
 
 def _accepts_two_arguments(func: Callable[..., Any]) -> bool:
+    """True for ``handler(event, context)``, False for ``handler(event)``.
+
+    Reads the code object of plain functions (``inspect`` costs milliseconds
+    to import, on the cold-start path) and falls back to ``inspect`` for other
+    callables.
+    """
+    code = getattr(func, "__code__", None)
+    if code is not None and not hasattr(func, "__self__"):
+        if code.co_flags & 0x04:  # CO_VARARGS
+            return True
+        return int(code.co_argcount) >= 2
+    import inspect
+
     try:
         params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):  # builtins, some C callables
@@ -144,6 +169,30 @@ def _accepts_two_arguments(func: Callable[..., Any]) -> bool:
         return True
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return len(positional) >= 2
+
+
+def _is_mapping(value: Any) -> bool:
+    # Lambda hands over a dict; the ABC check is the slow path for anything else.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _echo(
+    raw_event: Mapping[str, Any], parsed: CognitoEvent, final: CognitoEvent
+) -> Dict[str, Any]:
+    """The JSON to return to Cognito: the event as it came in, with the handler's response.
+
+    When the handler worked on the event it was given, only ``response`` is
+    serialised again and everything else is the raw input, which is the
+    exact echo Cognito requires (and cheaper than dumping the whole model).
+    A different event returned by the handler is dumped whole.
+    """
+    if final is not parsed:
+        return final.to_dict()
+    out = dict(raw_event)
+    response = final.response.to_dict()
+    if response or "response" in raw_event:
+        out["response"] = response
+    return out
 
 
 def _sanitise(exc: Exception) -> Exception:

@@ -18,9 +18,18 @@ trigger's validator, on its first event (Cognito gives a trigger 5 seconds).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Dict, List, Optional, Tuple, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 from pydantic.alias_generators import to_camel
 
 
@@ -38,8 +47,17 @@ def _to_wire_string(value: Any) -> Any:
     return value
 
 
-#: A string that also accepts JSON booleans/numbers (stored as Cognito's strings).
-WireStr = Annotated[str, BeforeValidator(_to_wire_string)]
+if TYPE_CHECKING:
+    WireStr = str
+else:
+    #: A string that also accepts JSON booleans/numbers (stored as Cognito's
+    #: strings).  A union, not a before-validator: real events carry strings,
+    #: which the strict ``str`` branch accepts in pydantic-core without calling
+    #: back into Python for every attribute value (per-invocation cost).
+    WireStr = Union[
+        StrictStr,
+        Annotated[Union[StrictBool, StrictInt, StrictFloat], AfterValidator(_to_wire_string)],
+    ]
 #: ``dict[str, str]`` as Cognito sends user attributes, client metadata, etc.
 StringMap = Dict[str, WireStr]
 #: Any JSON value (V2/V3 claims may be objects, arrays, numbers, booleans).
@@ -83,12 +101,12 @@ class CognitoModel(BaseModel):
         ``response`` key) is included, because it now carries data.
         """
         out = self.model_dump(by_alias=True, exclude_unset=True)
-        for name, info in type(self).model_fields.items():
+        for name, alias in _defaulted_model_fields(type(self)):
             if name in self.model_fields_set:
                 continue
             value = getattr(self, name)
             if isinstance(value, CognitoModel) and value._touched():
-                out[info.alias or name] = value.to_dict()
+                out[alias] = value.to_dict()
         return out
 
     def _touched(self) -> bool:
@@ -96,8 +114,30 @@ class CognitoModel(BaseModel):
             return True
         return any(
             isinstance(v, CognitoModel) and v._touched()
-            for v in (getattr(self, n) for n in type(self).model_fields)
+            for v in (getattr(self, n) for n, _ in _defaulted_model_fields(type(self)))
         )
+
+
+_DEFAULTED: Dict[type, Tuple[Tuple[str, str], ...]] = {}
+
+
+def _defaulted_model_fields(cls: type[CognitoModel]) -> Tuple[Tuple[str, str], ...]:
+    """(name, wire alias) of the fields whose default is a fresh nested model.
+
+    Only such fields can hold data the handler added without the field being
+    "set"; computed once per class so ``to_dict`` on a response (usually
+    none of them) costs no loop over every field.
+    """
+    found = _DEFAULTED.get(cls)
+    if found is None:
+        found = tuple(
+            (name, info.alias or name)
+            for name, info in cls.model_fields.items()
+            if isinstance(info.default_factory, type)
+            and issubclass(info.default_factory, CognitoModel)
+        )
+        _DEFAULTED[cls] = found
+    return found
 
 
 class CallerContext(CognitoModel):

@@ -51,11 +51,15 @@ class PreSignUpEvent(CognitoEvent):
 
     def response_violations(self) -> List[Violation]:
         found: List[Violation] = []
-        if self.source == "AdminCreateUser":
+        if self.trigger_source.endswith("_AdminCreateUser"):
             return found  # Cognito ignores this response for AdminCreateUser
         attrs = self.request.user_attributes
-        for flag, attribute in (("autoVerifyEmail", "email"), ("autoVerifyPhone", "phone_number")):
-            if getattr(self.response, _snake(flag)) and not attrs.get(attribute):
+        response = self.response
+        for flag, value, attribute in (
+            ("autoVerifyEmail", response.auto_verify_email, "email"),
+            ("autoVerifyPhone", response.auto_verify_phone, "phone_number"),
+        ):
+            if value and not attrs.get(attribute):
                 found.append(
                     Violation(
                         f"response.{flag}",
@@ -83,7 +87,3 @@ class PostConfirmationEvent(CognitoEvent):
     trigger: ClassVar[str] = "PostConfirmation"
     request: PostConfirmationRequest = Field(default_factory=PostConfirmationRequest)
     response: CognitoResponse = Field(default_factory=CognitoResponse)
-
-
-def _snake(camel: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in camel)
