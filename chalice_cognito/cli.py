@@ -131,6 +131,7 @@ class StageWiring:
         wiring: Wiring,
         cognito: CognitoConfig,
         force: bool = False,
+        detach_only: bool = False,
     ) -> None:
         self.project_dir = project_dir
         self.stage = stage
@@ -141,7 +142,9 @@ class StageWiring:
         self.registrations: List[TriggerRegistration] = registered_triggers(app)
         self.state: StageState = load_state(project_dir, stage)
         self.pools: Dict[str, PoolRef] = {}
-        self.cognito.check_aliases(r.user_pool for r in self.registrations)
+        if not detach_only:
+            # Every trigger's pool must be configured before anything is deployed.
+            self.cognito.check_aliases(r.user_pool for r in self.registrations)
 
     @property
     def has_work(self) -> bool:
@@ -731,7 +734,12 @@ def delete(ctx: click.Context, profile: Optional[str], stage: str) -> None:
     if state.pools:
         wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
         stage_wiring = StageWiring(
-            factory.project_dir, stage, config.chalice_app, wiring, CognitoConfig(stage=stage)
+            factory.project_dir,
+            stage,
+            config.chalice_app,
+            wiring,
+            CognitoConfig(stage=stage),
+            detach_only=True,
         )
         results = stage_wiring.detach_all()
         _echo_results(results, "Detached Cognito triggers:")
@@ -901,7 +909,12 @@ def detach(ctx: click.Context, stage: str, profile: Optional[str]) -> None:
     session = factory.create_botocore_session()
     wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
     stage_wiring = StageWiring(
-        factory.project_dir, stage, config.chalice_app, wiring, CognitoConfig(stage=stage)
+        factory.project_dir,
+        stage,
+        config.chalice_app,
+        wiring,
+        CognitoConfig(stage=stage),
+        detach_only=True,
     )
     if not stage_wiring.state.pools:
         click.echo(f"Stage {stage!r} has no triggers attached (no {state_path('.', stage)}).")

@@ -1,0 +1,136 @@
+"""``chalice-cognito deploy``/``delete`` against moto: call order, wiring, IAM, refusals.
+
+One scenario, deployed for real (Chalice's packager builds the zip, its
+deployer creates the functions; the wiring engine updates the pool), with every
+AWS call of the command recorded in order:
+
+1. deploy v1 (PreSignUp + PostConfirmation): both attached, each with a
+   permission; the role policy holds the IAM action of the boto3 call made in
+   a trigger body (Chalice's analyzer sees @app.cognito_trigger bodies);
+2. deploy v2 (PreSignUp moved to a new function, PostConfirmation removed):
+   the new function is created, then ONE UpdateUserPool points PreSignUp at it
+   and detaches PostConfirmation, and only then are the old functions deleted;
+3. delete: the pool is detached before Chalice deletes anything.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from chalice import policy as chalice_policy
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def _role_policy(app: str, stage: str) -> Any:
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = f"{app}-{stage}"
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    doc = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+def _actions(document: Any) -> set[str]:
+    found: set[str] = set()
+    for statement in document["Statement"]:
+        actions = statement["Action"]
+        found.update([actions] if isinstance(actions, str) else actions)
+    return found
+
+
+def test_deploy_update_delete_order(tmp_path, run_cli, recorder, h) -> None:
+    pool = h.create_pool()
+    pool_id = pool["Id"]
+    project = h.write_project(
+        tmp_path / "tiny", h.TINY_APP, {"dev": {"cognito": {"user_pool_id": pool_id}}}
+    )
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:tiny-dev-{}".format
+
+    # -- 1. first deploy ----------------------------------------------------------
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    config = h.lambda_config(pool_id)
+    assert config["PreSignUp"] == arn("pre_sign_up")
+    assert config["PostConfirmation"] == arn("post_confirmation")
+    # The table: pool, trigger, function, permission.
+    assert "Cognito triggers:" in result.out
+    assert "PreSignUp" in result.out and "tiny-dev-pre_sign_up" in result.out
+    assert "added" in result.out
+
+    calls = recorder
+    first_update = calls.index("UpdateUserPool")
+    assert calls.index("CreateFunction", FunctionName="tiny-dev-pre_sign_up") < first_update
+    assert calls.index("CreateFunction", FunctionName="tiny-dev-post_confirmation") < first_update
+    # Each function got an invoke permission scoped to the pool and account.
+    for name in ("pre_sign_up", "post_confirmation"):
+        policy = json.loads(
+            boto3.client("lambda", region_name="us-east-1").get_policy(
+                FunctionName=f"tiny-dev-{name}"
+            )["Policy"]
+        )
+        conditions = [s.get("Condition", {}) for s in policy["Statement"]]
+        assert any(
+            c.get("ArnLike", {}).get("AWS:SourceArn") == pool["Arn"]
+            and c.get("StringEquals", {}).get("AWS:SourceAccount") == "123456789012"
+            for c in conditions
+        ), policy
+
+    # Chalice's policy autogeneration saw the boto3 call inside the trigger.
+    assert "cognito-idp:AdminAddUserToGroup" in _actions(_role_policy("tiny", "dev"))
+    # ... which stock Chalice misses (so the assertion above can fail).
+    stock = chalice_policy.policy_from_source_code(h.TINY_APP)
+    assert "cognito-idp:AdminAddUserToGroup" not in _actions(stock)
+
+    # -- 2. rename PreSignUp's function, drop PostConfirmation ------------------------
+    (project / "app.py").write_text(h.TINY_APP_V2)
+    recorder.clear()
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    names = calls.names()
+    assert names.count("UpdateUserPool") == 1, names
+    update = calls.index("UpdateUserPool")
+    assert calls.index("CreateFunction", FunctionName="tiny-dev-validate_sign_up") < update
+    assert update < calls.index("DeleteFunction", FunctionName=arn("pre_sign_up"))
+    assert update < calls.index("DeleteFunction", FunctionName=arn("post_confirmation"))
+    assert h.lambda_config(pool_id) == {"PreSignUp": arn("validate_sign_up")}
+    assert h.function_names() == ["tiny-dev-validate_sign_up"]
+    deployed = json.loads((project / ".chalice" / "deployed" / "dev.json").read_text())
+    assert [
+        r["name"] for r in deployed["resources"] if r["resource_type"] == "lambda_function"
+    ] == ["validate_sign_up"]
+
+    # -- 3. delete: detach first -----------------------------------------------------
+    recorder.clear()
+    result = run_cli(project, "delete", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    assert calls.index("UpdateUserPool") < calls.index("DeleteFunction")
+    assert h.lambda_config(pool_id) == {}
+    assert h.function_names() == []
+    assert not (project / ".chalice" / "cognito" / "dev.json").exists()
+
+
+def test_refused_wiring_creates_nothing(tmp_path, run_cli, recorder, h) -> None:
+    """A slot held by another owner's function refuses the deploy before any write call."""
+    foreign = "arn:aws:lambda:us-east-1:123456789012:function:someone-elses"
+    pool = h.create_pool(LambdaConfig={"PreSignUp": foreign})
+    project = h.write_project(
+        tmp_path / "tiny", h.TINY_APP_V2, {"dev": {"cognito": {"user_pool_id": pool["Id"]}}}
+    )
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 1
+    assert "someone-elses" in result.err and "PreSignUp" in result.err
+    writes = [n for n in recorder.names() if n.startswith(h.WRITE_PREFIXES)]
+    assert writes == []
+    assert h.function_names() == []
+    assert h.lambda_config(pool["Id"]) == {"PreSignUp": foreign}
+
+
+def test_missing_pool_config_is_refused(tmp_path, run_cli, h) -> None:
+    project = h.write_project(tmp_path / "tiny", h.TINY_APP_V2)
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 1
+    assert "No Cognito user pool configured" in result.err
+    assert h.function_names() == []
