@@ -162,6 +162,10 @@ class AwsClients:
                     continue
                 if error_code(error) in _ACCESS_DENIED_CODES:
                     action = f"{_SERVICE_PREFIX.get(service, service)}:{operation}"
+                    if "kms" in error_message(error).lower():
+                        # Setting KMSKeyID makes Cognito create a grant on the key
+                        # with the caller's rights: that is what was denied.
+                        action = "kms:CreateGrant"
                     raise AccessDeniedError(
                         f"AWS denied {action}"
                         + (f" on {resource}" if resource else "")

@@ -443,3 +443,45 @@ def test_status_reports_each_slot(wiring: Wiring) -> None:
     row = next(r for r in status.rows if r.trigger == "PreSignUp")
     assert row.permission_ok is True
     assert status.to_json()["rows"][0]["trigger"] == "PreSignUp"
+
+
+def test_late_stale_write_is_caught_by_the_confirming_read(recorder: CallRecorder) -> None:
+    pool_id = create_pool()
+    fn = create_function("fn")
+    stale = describe(pool_id).get("LambdaConfig", {})
+    client = boto3.client("cognito-idp", region_name=REGION)
+    pauses = []
+
+    def pause(seconds: float) -> None:
+        # While we wait to confirm, another deployment writes the copy it read
+        # before our update: our first verification had already passed.
+        pauses.append(seconds)
+        if len(pauses) == 1:
+            client.update_user_pool(
+                UserPoolId=pool_id, LambdaConfig={**stale, "PostConfirmation": FOREIGN}
+            )
+
+    wiring = Wiring(client_factory=recorder.factory, confirm_delay=1.0, sleep=pause)
+    result = wiring.wire(wiring.resolve_pool(pool_id), [wanted("PreSignUp", fn)], Ownership())
+    assert describe(pool_id)["LambdaConfig"] == {"PostConfirmation": FOREIGN, "PreSignUp": fn}
+    assert result.attempts == 2
+    assert pauses == [1.0, 1.0]
+
+
+def test_kms_denial_names_create_grant(wiring: Wiring, recorder: CallRecorder) -> None:
+    pool_id = create_pool()
+    fn = create_function("fn")
+    pool = wiring.resolve_pool(pool_id)
+    recorder.fail(
+        "UpdateUserPool",
+        "AccessDeniedException",
+        "User is not authorized to perform: kms:CreateGrant on resource key/k1",
+    )
+    with pytest.raises(AccessDeniedError) as info:
+        wiring.wire(
+            pool,
+            [wanted("CustomSMSSender", fn)],
+            Ownership(),
+            PlanOptions(kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/k1"),
+        )
+    assert info.value.action == "kms:CreateGrant"
