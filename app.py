@@ -17,7 +17,6 @@ Settings (environment variables, all optional):
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from chalice_cognito import Chalice
@@ -144,7 +143,7 @@ def custom_message(event: CustomMessageEvent) -> None:
         username=event.request.username_parameter,
     )
     event.response.sms_message = message.sms_body
-    if os.environ.get("CUSTOM_EMAIL_MESSAGES", "true").lower() != "false":
+    if localized_messages.custom_email_enabled():
         event.response.email_subject = message.subject
         event.response.email_message = message.email_body
 

@@ -10,6 +10,7 @@ English.  Every SMS text stays under Cognito's 140-character limit.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Dict, Mapping, Optional
 
@@ -154,6 +155,15 @@ def language_of(attributes: Mapping[str, str]) -> str:
 def kind_of(source: str) -> str:
     """The kind of message for a triggerSource suffix (``SignUp`` -> ``verify``)."""
     return KIND_OF_SOURCE.get(source, "verify")
+
+
+def custom_email_enabled() -> bool:
+    """False when ``CUSTOM_EMAIL_MESSAGES=false``: leave email to the pool's own template.
+
+    Cognito only applies a CustomMessage ``emailMessage`` when the pool sends
+    email through SES (``EmailSendingAccount=DEVELOPER``).
+    """
+    return os.environ.get("CUSTOM_EMAIL_MESSAGES", "true").strip().lower() != "false"
 
 
 def compose(
