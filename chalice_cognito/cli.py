@@ -812,29 +812,53 @@ def package(
             dirname = tempfile.mkdtemp()
             try:
                 packager.package_app(config, dirname, stage)
-                if add_to_package is not None:
-                    add_to_package(
-                        config=config,
-                        out_dir=dirname,
-                        stage=stage,
-                        pkg_format=pkg_format,
-                        template_format=template_format,
-                        user_pool_id=user_pool_id,
-                    )
+                _add_cognito(
+                    add_to_package,
+                    config,
+                    dirname,
+                    stage,
+                    pkg_format,
+                    template_format,
+                    user_pool_id,
+                )
                 create_zip_file(source_dir=dirname, outfile=out)
             finally:
                 shutil.rmtree(dirname)
         else:
             packager.package_app(config, out, stage)
-            if add_to_package is not None:
-                add_to_package(
-                    config=config,
-                    out_dir=out,
-                    stage=stage,
-                    pkg_format=pkg_format,
-                    template_format=template_format,
-                    user_pool_id=user_pool_id,
-                )
+            _add_cognito(
+                add_to_package, config, out, stage, pkg_format, template_format, user_pool_id
+            )
+
+
+def _add_cognito(
+    add_to_package: Any,
+    config: Config,
+    out_dir: str,
+    stage: str,
+    pkg_format: str,
+    template_format: str,
+    user_pool_id: Optional[str],
+) -> None:
+    """Run the IaC step on the folder stock packaging wrote; a config error exits 1."""
+    if add_to_package is None:
+        return
+    try:
+        result = add_to_package(
+            config=config,
+            out_dir=out_dir,
+            stage=stage,
+            pkg_format=pkg_format,
+            template_format=template_format,
+            user_pool_id=user_pool_id,
+        )
+    except ValueError as error:  # IaCConfigError and friends: a message for the user
+        raise _fail(str(error)) from None
+    for warning in getattr(result, "warnings", []) or []:
+        click.echo(f"Warning: {warning}", err=True)
+    bindings = getattr(result, "bindings", []) or []
+    if bindings:
+        click.echo(f"Cognito triggers in the template: {len(bindings)}")
 
 
 def _iac_hook() -> Any:

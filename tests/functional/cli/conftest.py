@@ -139,12 +139,19 @@ def run_cli(
     monkeypatch.setenv("AWS_CHALICE_CLI_MODE", "true")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
 
-    def run(project: Path, *args: str) -> CliResult:
+    def run(project: Path, *args: str, stock: bool = False) -> CliResult:
+        """Run ``chalice-cognito`` (or, with ``stock``, plain ``chalice``) in-process."""
         saved = {k: v for k, v in sys.modules.items() if k == "app" or k.startswith("chalicelib")}
         for key in saved:
             del sys.modules[key]
+        argv = ["--project-dir", str(project), *args]
         try:
-            code = cli_module.main(["--project-dir", str(project), *args])
+            if stock:
+                from chalice import cli as chalice_cli
+
+                code = chalice_cli.cli.main(args=argv, obj={}, standalone_mode=False) or 0
+            else:
+                code = cli_module.main(argv)
         finally:
             for key in [k for k in sys.modules if k == "app" or k.startswith("chalicelib")]:
                 del sys.modules[key]
