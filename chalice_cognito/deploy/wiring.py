@@ -195,17 +195,23 @@ class Wiring:
         options: Optional[PlanOptions] = None,
         *,
         described: Optional[Mapping[str, Any]] = None,
+        assume_exist: Iterable[str] = (),
     ) -> PoolPlan:
         """Plan the changes making ``pool`` hold ``wanted`` (no write call).
 
         Reads DescribeUserPool (unless ``described`` is given) and GetPolicy of
         every function involved, then runs the pure planner.  Refusals are in
         ``plan.refusals``; :meth:`apply` raises :class:`RefusedError` for them.
+        ``assume_exist``: ARNs of functions about to be created (a deploy's
+        preview): planned as existing, without policy, instead of refused.
         """
         owned = owned or Ownership()
         options = options or PlanOptions()
         current = dict(described) if described is not None else self.describe(pool)
         policies = self._policies(_plan.functions_involved(current, wanted, owned))
+        for arn in assume_exist:
+            if policies.get(arn, []) is None:
+                policies[arn] = []
         return _plan.make_plan(
             pool_ref_from_described(current) if "Id" in current else pool,
             current,

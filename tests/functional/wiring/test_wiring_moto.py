@@ -485,3 +485,26 @@ def test_kms_denial_names_create_grant(wiring: Wiring, recorder: CallRecorder) -
             PlanOptions(kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/k1"),
         )
     assert info.value.action == "kms:CreateGrant"
+
+
+def test_missing_permission_alone_is_restored(wiring: Wiring, recorder: CallRecorder) -> None:
+    pool_id = create_pool()
+    fn = create_function("fn")
+    pool = wiring.resolve_pool(pool_id)
+    owned = wiring.wire(pool, [wanted("PreSignUp", fn)], Ownership()).owned
+    boto3.client("lambda", region_name=REGION).remove_permission(
+        FunctionName=fn, StatementId=statement_id_for(pool_id)
+    )
+    recorder.reset()
+    wiring.wire(pool, [wanted("PreSignUp", fn)], owned)
+    assert recorder.writes == ["AddPermission"]
+    assert grants_pool(fn, describe(pool_id)) == 1
+
+
+def test_function_about_to_be_created_can_be_planned(wiring: Wiring) -> None:
+    pool = wiring.resolve_pool(create_pool())
+    future = "arn:aws:lambda:us-east-1:123456789012:function:not-yet"
+    assert wiring.plan(pool, [wanted("PreSignUp", future)]).refused
+    plan = wiring.plan(pool, [wanted("PreSignUp", future)], assume_exist=[future])
+    assert not plan.refused
+    assert [p.function_arn for p in plan.permission_adds] == [future]

@@ -78,7 +78,9 @@ def test_unknown_key_suggests() -> None:
         ConfigError, match=r"Unknown key 'user_pool_ids'.*Did you mean 'user_pool_id'"
     ):
         load({"cognito": {"user_pool_ids": ID}})
-    with pytest.raises(ConfigError, match=r"'defualt' in stages.dev.cognito.user_pools.a.*Did you mean 'default'"):
+    with pytest.raises(
+        ConfigError, match=r"'defualt' in stages.dev.cognito.user_pools.a.*Did you mean 'default'"
+    ):
         load({"stages": {"dev": {"cognito": {"user_pools": {"a": {"defualt": True}}}}}})
 
 
