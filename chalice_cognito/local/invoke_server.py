@@ -379,7 +379,29 @@ class InvokeServer(ThreadingHTTPServer):
 
     def __init__(self, project: LocalProject, port: int = 0) -> None:
         self.project = project
+        self._background: List[threading.Thread] = []
+        self._background_lock = threading.Lock()
         super().__init__((LOOPBACK, port), _InvokeHandler)
+
+    def run_in_background(self, target: Any, *args: Any) -> None:
+        """Run an asynchronous (``Event``) invocation; :meth:`server_close` waits for it."""
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        with self._background_lock:
+            self._background = [t for t in self._background if t.is_alive()]
+            self._background.append(thread)
+        thread.start()
+
+    def server_close(self) -> None:
+        """Close the socket, then wait for pending asynchronous invocations.
+
+        Waiting matters: an invocation still running after the server is gone
+        would restore the process environment over whatever changed it since.
+        """
+        super().server_close()
+        with self._background_lock:
+            pending, self._background = self._background, []
+        for thread in pending:
+            thread.join()
 
     @property
     def port(self) -> int:
@@ -456,7 +478,7 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             return
         if invocation_type == "Event":
             # Asynchronous invocation: accepted now, run in the background.
-            threading.Thread(target=self._run, args=(target, event), daemon=True).start()
+            self.server.run_in_background(self._run, target, event)
             self._send(HTTPStatus.ACCEPTED, b"", {})
             return
         result = self._run(target, event)

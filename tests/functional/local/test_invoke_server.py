@@ -144,7 +144,10 @@ def test_other_paths_are_not_served(project_dir: Path, serve: Serve) -> None:
     assert info.value.code == 404
 
 
-def test_dry_run_and_event_invocation_types(project_dir: Path, serve: Serve) -> None:
+def test_dry_run_and_event_invocation_types(
+    project_dir: Path, serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="chalice_cognito.local")
     server = serve(project_dir)
     client = lambda_client(server)
     dry = client.invoke(FunctionName="pre_sign_up", InvocationType="DryRun", Payload=b"{}")
@@ -155,6 +158,11 @@ def test_dry_run_and_event_invocation_types(project_dir: Path, serve: Serve) -> 
         Payload=json.dumps(sign_up_event("ann@example.com")).encode(),
     )
     assert queued["StatusCode"] == 202
+    # Closing waits for the queued invocation, which then has run once.
+    server.shutdown()
+    server.server_close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "chalice_cognito.local"]
+    assert lines == ["invoke pre_sign_up (PreSignUp) PreSignUp_SignUp: ok"]
 
 
 def test_unserialisable_result_is_a_function_error(project_dir: Path, serve: Serve) -> None:
