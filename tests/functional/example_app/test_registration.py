@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from chalice_cognito import TRIGGERS, registered_triggers
 
 
@@ -44,3 +46,16 @@ def test_importing_the_app_loads_neither_boto3_nor_the_encryption_sdk(tmp_path: 
         check=True,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_boto3_clients_are_reused_until_the_endpoint_changes(
+    shop: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = shop.aws_clients.client("sns")
+    assert shop.aws_clients.client("sns") is first
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    moved = shop.aws_clients.client("sns")
+    assert moved is not first
+    assert moved.meta.endpoint_url == "http://127.0.0.1:9"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:10")
+    assert shop.aws_clients.client("sns").meta.endpoint_url == "http://127.0.0.1:10"
