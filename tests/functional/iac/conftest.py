@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import boto3
@@ -192,3 +197,194 @@ class Kit:
 @pytest.fixture
 def kit(aws: None) -> Kit:
     return Kit()
+
+
+# -- packaging a test app with the real chalice-cognito command -------------------------
+
+APP_SOURCE = """
+from chalice_cognito import Chalice
+
+app = Chalice(app_name="shop")
+
+
+@app.cognito_trigger("PreSignUp")
+def pre_sign_up(event):
+    return event
+
+
+@app.cognito_trigger("PreTokenGeneration", version="V2_0")
+def pre_token(event):
+    return event
+
+
+@app.cognito_trigger("CustomEmailSender")
+def email_sender(event):
+    return event
+
+
+@app.cognito_trigger("PostConfirmation", access=["AdminAddUserToGroup"])
+def post_confirmation(event):
+    return event
+
+
+@app.lambda_function()
+def not_a_trigger(event, context):
+    return {}
+"""
+
+
+class Project:
+    """A small Chalice app in a temp dir, packaged by ``chalice-cognito package``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dir = root / "app"
+        (self.dir / ".chalice").mkdir(parents=True)
+        (self.dir / "app.py").write_text(APP_SOURCE)
+        (self.dir / "requirements.txt").write_text("")
+
+    def configure(self, cognito: Dict[str, Any], stages: Optional[Dict[str, Any]] = None) -> None:
+        config = {
+            "version": "2.0",
+            "app_name": "shop",
+            "stages": stages or {"dev": {}},
+            "cognito": cognito,
+        }
+        (self.dir / ".chalice" / "config.json").write_text(json.dumps(config))
+
+    def package(self, *args: str, out: str = "out") -> Path:
+        target = self.root / out
+        command = [
+            sys.executable,
+            "-c",
+            "import sys; from chalice_cognito.cli import main; sys.exit(main(sys.argv[1:]))",
+            "--project-dir",
+            str(self.dir),
+            "package",
+            *args,
+            str(target),
+        ]
+        env = {**os.environ, "AWS_DEFAULT_REGION": REGION}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if done.returncode != 0:
+            raise AssertionError(
+                f"package failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
+        return target
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)
+
+
+@pytest.fixture
+def lint() -> Any:
+    return _lint
+
+
+@pytest.fixture
+def sam_translate() -> Any:
+    return _sam_translate
+
+
+@pytest.fixture
+def terraform_references() -> Any:
+    return _terraform_references
+
+
+def _lint(template_path: Path) -> List[str]:
+    """cfn-lint findings (errors and warnings) of a template file."""
+    from cfnlint.api import lint_file
+
+    return [str(m) for m in lint_file(template_path)]
+
+
+def _sam_translate(template: Dict[str, Any]) -> Dict[str, Any]:
+    """Run the SAM transform as CloudFormation would, after `aws cloudformation package`.
+
+    That step uploads local artifacts and rewrites ``CodeUri`` to ``s3://``;
+    the rewrite is mimicked here (the translator accepts no local paths).
+    """
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:
+        def load(self) -> Dict[str, str]:
+            return {}
+
+    doc = json.loads(json.dumps(template))
+    for resource in doc["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::Function" and str(
+            props.get("CodeUri", "")
+        ).startswith("./"):
+            props["CodeUri"] = "s3://artifacts/" + props["CodeUri"][2:]
+    return dict(transform(doc, {}, NoManagedPolicies()))
+
+
+_REF = re.compile(r"\$\{([^}]*)\}")
+_ADDRESS = re.compile(
+    r"(?<![\w.\"])(data\.[a-z0-9_]+\.[\w-]+|var\.\w+|local\.\w+|"
+    r"(?:aws|null)_[a-z0-9_]*\.[\w-]+|self\.[\w.]+|path\.module)"
+)
+
+
+def _terraform_references(folder: Path) -> Dict[str, Any]:
+    """Every reference in the folder's ``*.tf.json`` files, and whether it resolves.
+
+    Returns ``{"refs": set, "unresolved": set}``.  Terraform loads all files of
+    a folder as one module, so definitions from every file count.
+    """
+    resources: set = set()
+    data: set = set()
+    variables: set = set()
+    locals_: set = set()
+    docs = []
+    for path in sorted(folder.glob("*.tf.json")):
+        doc = json.loads(path.read_text())
+        docs.append(doc)
+        for rtype, items in doc.get("resource", {}).items():
+            resources.update(f"{rtype}.{name}" for name in items)
+        for dtype, items in doc.get("data", {}).items():
+            data.update(f"data.{dtype}.{name}" for name in items)
+        variables.update(f"var.{name}" for name in doc.get("variable", {}))
+        for block in doc.get("locals", {}) if isinstance(doc.get("locals"), dict) else []:
+            locals_.add(f"local.{block}")
+    refs: set = set()
+    unresolved: set = set()
+
+    def visit(node: Any, in_provisioner: bool = False) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "depends_on":
+                    for address in value:
+                        refs.add(address)
+                        if address not in resources and address not in data:
+                            unresolved.add(address)
+                    continue
+                visit(value, in_provisioner or key == "provisioner")
+        elif isinstance(node, list):
+            for value in node:
+                visit(value, in_provisioner)
+        elif isinstance(node, str):
+            for expression in _REF.findall(node):
+                for address in _ADDRESS.findall(expression):
+                    refs.add(address)
+                    if address == "path.module":
+                        continue
+                    if address.startswith("self."):
+                        if not in_provisioner:
+                            unresolved.add(address)
+                        continue
+                    base = ".".join(
+                        address.split(".")[:3]
+                        if address.startswith("data.")
+                        else address.split(".")[:2]
+                    )
+                    known = resources | data | variables | locals_
+                    if base not in known:
+                        unresolved.add(address)
+
+    for doc in docs:
+        visit(doc)
+    return {"refs": refs, "unresolved": unresolved}
