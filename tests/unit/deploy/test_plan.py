@@ -379,3 +379,18 @@ def test_status_drift_and_foreign() -> None:
     assert rows["PreTokenGeneration"].permission_ok is False
     assert rows["PreSignUp"].state == "foreign"
     assert not status.healthy
+
+
+def test_statement_for_another_account_does_not_count() -> None:
+    other_account = granting()
+    other_account["Condition"]["StringEquals"]["AWS:SourceAccount"] = "999999999999"
+    assert not statement_grants(other_account, POOL)
+
+
+def test_permission_kept_while_another_owner_still_uses_our_function() -> None:
+    owned = Ownership(slots={"PreSignUp": arn("mine")})
+    config = {"PreSignUp": arn("mine"), "PostConfirmation": arn("mine")}
+    p = plan(config, [], owned, policies={arn("mine"): [granting()]})
+    assert actions(p) == {"PreSignUp": "detach"}
+    assert p.lambda_config_after == {"PostConfirmation": arn("mine")}
+    assert p.permission_removes == ()
