@@ -114,10 +114,10 @@ def write_config(
 ) -> Dict[str, Any]:
     """Write (or update) a cognito-local config file and return what was written.
 
-    ``path`` is the file itself (``<dir>/.cognito/config.json``) or a directory
-    that cognito-local will run in.
+    ``path`` is the file itself (a ``.json`` name, e.g. ``<dir>/.cognito/config.json``)
+    or the directory cognito-local will run in (created if missing).
     """
-    if os.path.isdir(path):
+    if os.path.isdir(path) or not path.endswith(".json"):
         path = os.path.join(path, CONFIG_RELPATH)
     existing: Optional[Mapping[str, Any]] = None
     if os.path.exists(path):

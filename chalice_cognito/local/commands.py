@@ -77,8 +77,8 @@ def _configure_logging() -> None:
     "cognito_local_config",
     type=click.Path(),
     default=None,
-    help="Write (or update) this cognito-local config file (or <DIR>/.cognito/config.json) "
-    "so cognito-local invokes this server.",
+    help="Write (or update) the cognito-local config so cognito-local invokes this server: "
+    "a .json file, or a directory to run cognito-local in (<DIR>/.cognito/config.json).",
 )
 @click.option(
     "--user-pool",
@@ -164,22 +164,6 @@ def events() -> None:
     """Sample Cognito trigger events."""
 
 
-def parse_assignment(text: str) -> Tuple[str, Any]:
-    """``path=value`` (a string) or ``path:=json`` (a JSON value) -> (path, value)."""
-    eq = text.find("=")
-    if eq <= 0:
-        raise click.BadParameter(
-            f"{text!r}: expected PATH=VALUE or PATH:=JSON, e.g. request.userAttributes.email=a@b.c"
-        )
-    if text[eq - 1] == ":":
-        path, raw = text[: eq - 1], text[eq + 1 :]
-        try:
-            return path, json.loads(raw)
-        except ValueError:
-            raise click.BadParameter(f"{text!r}: the value after ':=' is not JSON.") from None
-    return text[:eq], text[eq + 1 :]
-
-
 @events.command("generate")
 @click.argument("trigger_source")
 @click.option(
@@ -192,18 +176,18 @@ def parse_assignment(text: str) -> Tuple[str, Any]:
     "assignments",
     multiple=True,
     metavar="PATH=VALUE",
-    help="Set a field by dotted camelCase path, e.g. request.userAttributes.email=a@b.c; "
-    "PATH:=JSON sets a JSON value (true, 3, {...}). Repeatable.",
+    help="Set a field by dotted camelCase path, e.g. request.userAttributes.email=a@b.c. "
+    "VALUE is read as JSON when it is JSON, except where the event holds a string "
+    "(user attributes stay strings). Repeatable.",
 )
 def generate(trigger_source: str, version: Optional[str], assignments: Tuple[str, ...]) -> None:
     """Print a sample event for TRIGGER_SOURCE (e.g. PreSignUp_SignUp) as JSON."""
-    from chalice_cognito.testing import sample_event, set_path
+    from chalice_cognito.testing import apply_assignment, sample_event
 
-    parsed = [parse_assignment(a) for a in assignments]
     try:
         event = sample_event(trigger_source, version=version)
-        for path, value in parsed:
-            set_path(event, path, value)
+        for assignment in assignments:
+            apply_assignment(event, assignment)
     except (KeyError, TypeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(event, indent=2))

@@ -142,3 +142,10 @@ def test_write_config_refuses_to_overwrite_invalid_json(tmp_path: Path) -> None:
     else:
         raise AssertionError("invalid JSON was overwritten")
     assert path.read_text() == "{broken"
+
+
+def test_write_config_into_a_new_directory(tmp_path: Path) -> None:
+    target = tmp_path / ".cognito-local"
+    cognito_local.write_config(str(target), "http://127.0.0.1:5", {"PreSignUp": "f"})
+    written = json.loads((target / ".cognito" / "config.json").read_text())
+    assert written["TriggerFunctions"] == {"PreSignUp": "f"}
