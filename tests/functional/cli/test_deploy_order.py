@@ -134,3 +134,49 @@ def test_missing_pool_config_is_refused(tmp_path, run_cli, h) -> None:
     assert result.exit_code == 1
     assert "No Cognito user pool configured" in result.err
     assert h.function_names() == []
+
+
+def test_failed_wiring_deletes_nothing_and_keeps_records(
+    tmp_path, run_cli, recorder, h, monkeypatch
+) -> None:
+    """If wiring fails after the new functions exist, the old ones stay (and stay recorded).
+
+    The pool keeps pointing at a function that exists, and the next deploy
+    still knows which functions to clean up.
+    """
+    from chalice_cognito import cli as cli_module
+    from chalice_cognito.deploy.errors import WiringError
+
+    pool = h.create_pool()
+    project = h.write_project(
+        tmp_path / "tiny", h.TINY_APP_V2, {"dev": {"cognito": {"user_pool_id": pool["Id"]}}}
+    )
+    assert run_cli(project, "deploy").exit_code == 0
+    old_arn = "arn:aws:lambda:us-east-1:123456789012:function:tiny-dev-validate_sign_up"
+    (project / "app.py").write_text(h.TINY_APP_V2.replace("validate_sign_up", "check_sign_up"))
+
+    def broken_wire(self, function_arns):
+        raise WiringError("simulated: UpdateUserPool denied")
+
+    original_wire = cli_module.StageWiring.wire
+    monkeypatch.setattr(cli_module.StageWiring, "wire", broken_wire)
+    recorder.clear()
+    result = run_cli(project, "deploy")
+    assert result.exit_code == 1
+    assert "simulated" in result.err
+    assert "DeleteFunction" not in recorder.names()
+    assert h.function_names() == ["tiny-dev-check_sign_up", "tiny-dev-validate_sign_up"]
+    assert h.lambda_config(pool["Id"]) == {"PreSignUp": old_arn}
+    deployed = json.loads((project / ".chalice" / "deployed" / "dev.json").read_text())
+    names = sorted(
+        r["name"] for r in deployed["resources"] if r["resource_type"] == "lambda_function"
+    )
+    assert names == ["check_sign_up", "validate_sign_up"]
+
+    # The next deploy wires, then removes the leftover.
+    monkeypatch.setattr(cli_module.StageWiring, "wire", original_wire)
+    recorder.clear()
+    result = run_cli(project, "deploy")
+    assert result.exit_code == 0, result.err
+    assert recorder.index("UpdateUserPool") < recorder.index("DeleteFunction", FunctionName=old_arn)
+    assert h.function_names() == ["tiny-dev-check_sign_up"]

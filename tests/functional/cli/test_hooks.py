@@ -1,0 +1,143 @@
+"""The Chalice seams of chalice_hooks and the embedded emulator, without deploying."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+from chalice import analyzer
+from chalice.deploy import models
+
+from chalice_cognito.deploy import chalice_hooks
+from chalice_cognito.local import emulator
+
+
+def test_runtime_files_are_the_runtime_half_only() -> None:
+    zip_paths = {zip_path for _, zip_path in chalice_hooks.runtime_files()}
+    for required in (
+        "chalice_cognito/__init__.py",
+        "chalice_cognito/app.py",
+        "chalice_cognito/catalogue.py",
+        "chalice_cognito/dispatch.py",
+        "chalice_cognito/testing.py",
+        "chalice_cognito/events/base.py",
+        "chalice_cognito/py.typed",
+    ):
+        assert required in zip_paths
+    forbidden = ("chalice_cognito/cli.py", "chalice_cognito/deploy/", "chalice_cognito/local/")
+    assert not [p for p in zip_paths if p.startswith((*forbidden, "chalice_cognito/iac/"))]
+    assert not [p for p in zip_paths if "__pycache__" in p or p.endswith(".pyc")]
+
+
+RUNTIME = chalice_hooks.runtime_requirements()
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ("", RUNTIME),
+        ("requests==2.32.3\n", ["requests==2.32.3", *RUNTIME]),
+        # the user's own pydantic pin wins; chalice-cognito itself is never downloaded
+        ("pydantic==2.9.2\nchalice-cognito>=0.1\n", ["pydantic==2.9.2"]),
+        ("Chalice_Cognito[deploy]\n# comment\n", ["# comment", *RUNTIME]),
+    ],
+)
+def test_effective_requirements(user: str, expected: list) -> None:
+    assert RUNTIME and all(r.startswith("pydantic") for r in RUNTIME)
+    assert chalice_hooks.effective_requirements(user).splitlines() == expected
+
+
+def test_analyzer_patch_is_scoped() -> None:
+    decorators = analyzer.AppViewTypeInfer._CHALICE_DECORATORS
+    assert "cognito_trigger" not in decorators
+    with chalice_hooks.cognito_analyzer():
+        assert "cognito_trigger" in decorators
+    assert "cognito_trigger" not in decorators
+
+
+class _Deployed:
+    def __init__(self, resources: list) -> None:
+        self._resources = {r["name"]: r for r in resources}
+
+    def resource_names(self) -> list:
+        return list(self._resources)
+
+    def resource_values(self, name: str) -> dict:
+        return self._resources[name]
+
+
+class _Config:
+    chalice_stage = "dev"
+
+    def __init__(self, deployed: _Deployed) -> None:
+        self._deployed = deployed
+
+    def deployed_resources(self, stage: str) -> _Deployed:
+        return self._deployed
+
+
+def test_deferred_sweeper_keeps_deletions_out_of_the_plan() -> None:
+    old = {
+        "name": "old_fn",
+        "resource_type": "lambda_function",
+        "lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:a-dev-old_fn",
+    }
+    kept = {
+        "name": "kept_fn",
+        "resource_type": "lambda_function",
+        "lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:a-dev-kept_fn",
+    }
+    plan = models.Plan(
+        instructions=[models.RecordResource("lambda_function", "kept_fn", "lambda_arn")]
+    )
+    sweeper = chalice_hooks.DeferredDeletionSweeper()
+    sweeper.execute(plan, _Config(_Deployed([kept, old])))
+    assert plan.instructions == [models.RecordResource("lambda_function", "kept_fn", "lambda_arn")]
+    calls = [i for i in sweeper.deferred.instructions if isinstance(i, models.APICall)]
+    assert [(c.method_name, c.params) for c in calls] == [
+        ("delete_function", {"function_name": old["lambda_arn"]})
+    ]
+    assert sweeper.deferred_records == [old]
+    assert "Deleting function" in next(iter(sweeper.deferred.messages.values()))
+
+
+def test_emulator_binds_loopback_and_hides_real_aws(monkeypatch) -> None:
+    env = {
+        "AWS_PROFILE": "prod",
+        "AWS_SESSION_TOKEN": "x",
+        "AWS_ENDPOINT_URL_LAMBDA": "https://lambda.example",
+        "HOME": "/home/me",
+    }
+    aws = emulator.EmbeddedAWS(region="eu-west-1")
+    try:
+        with aws.activated(env) as endpoint:
+            host, port = endpoint.removeprefix("http://").split(":")
+            assert host == "127.0.0.1"
+            assert env["AWS_ENDPOINT_URL"] == endpoint
+            assert env["AWS_DEFAULT_REGION"] == "eu-west-1"
+            assert env["AWS_CONFIG_FILE"] == os.devnull
+            assert "AWS_PROFILE" not in env and "AWS_SESSION_TOKEN" not in env
+            assert "AWS_ENDPOINT_URL_LAMBDA" not in env
+            # The port is served on loopback...
+            with socket.create_connection(("127.0.0.1", int(port)), timeout=5):
+                pass
+            server = aws._server
+            assert server.get_host_and_port()[0] == "127.0.0.1"
+        assert env == {
+            "AWS_PROFILE": "prod",
+            "AWS_SESSION_TOKEN": "x",
+            "AWS_ENDPOINT_URL_LAMBDA": "https://lambda.example",
+            "HOME": "/home/me",
+        }
+    finally:
+        aws.stop()
+
+
+def test_pool_creation_is_refused_outside_the_emulator() -> None:
+    with pytest.raises(emulator.EmulatorError, match="outside the emulator"):
+        emulator.ensure_user_pool(
+            object(), "p", "https://cognito-idp.us-east-1.amazonaws.com", "us-east-1"
+        )
+    with pytest.raises(emulator.EmulatorError, match="outside the emulator"):
+        emulator.create_kms_key(object(), "https://kms.us-east-1.amazonaws.com", "us-east-1", "d")
