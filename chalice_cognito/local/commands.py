@@ -110,7 +110,10 @@ def local(
     if region:
         project.region = region
     functions = project.functions
-    server = InvokeServer(project, port)
+    try:
+        server = InvokeServer(project, port)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot listen on 127.0.0.1:{port}: {exc}") from None
     out: TextIO = sys.stdout
     try:
         click.echo(

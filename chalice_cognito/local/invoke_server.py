@@ -360,6 +360,12 @@ class LocalProject:
             with environment(function.environment):
                 try:
                     result = handler(event, context)
+                except SystemExit as exc:
+                    # Lambda reports a process exit instead of killing the service.
+                    exit_error = RuntimeError(f"Handler called exit({exc.code!r})")
+                    return InvokeResult(
+                        lambda_error_payload(exit_error, "Runtime.ExitError"), "Runtime.ExitError"
+                    )
                 except Exception as exc:
                     return InvokeResult(lambda_error_payload(exc), type(exc).__name__)
             try:

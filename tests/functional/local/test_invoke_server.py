@@ -290,3 +290,14 @@ def test_two_projects_in_one_process_do_not_mix(tmp_path: Path) -> None:
     assert "pre_sign_up" in first.functions
     result = second.invoke("other_sign_up", sign_up_event("x@example.com"))
     assert result.ok and result.payload["response"]["autoVerifyEmail"] is True
+
+
+def test_handler_exit_is_a_function_error(tmp_path: Path) -> None:
+    source = (
+        "import sys\nfrom chalice_cognito import Chalice\napp = Chalice(app_name='x')\n\n"
+        "@app.cognito_trigger('PreSignUp')\ndef bye(event):\n    sys.exit(3)\n"
+    )
+    project = LocalProject(str(write_project(tmp_path / "x", app_source=source)))
+    result = project.invoke("bye", sign_up_event("a@example.com"))
+    assert result.error_type == "Runtime.ExitError"
+    assert result.error_message == "Handler called exit(3)"
