@@ -90,6 +90,10 @@ def add_to_template(
             kms_key = _kms_value(pool, resources)
             _add_custom_resource(template, pool, group, owner)
             existing.append(pool)
+            if not (pool.parameter or pool.pool_id):
+                # Found by name at deploy time: grants use the ARN the custom
+                # resource resolved, not the attach role's account-wide pattern.
+                pool_arn = {"Fn::GetAtt": [custom_resource_id(pool), "UserPoolArn"]}
         for b in group:
             warnings.extend(_add_grants(resources, b, pool_arn, kms_key, grants))
             if b.spec.requires_kms and kms_key is not None:

@@ -219,6 +219,22 @@ def test_existing_pool_by_name_needs_list_user_pools() -> None:
     assert {"Effect": "Allow", "Action": "cognito-idp:ListUserPools", "Resource": "*"} in statements
 
 
+def test_grants_of_a_pool_found_by_name_use_the_resolved_arn() -> None:
+    tpl = template()
+    wire(
+        tpl,
+        {"user_pool_name": "shop-users"},
+        [TriggerRegistration("PostConfirmation", "pre_sign_up", access=("AdminGetUser",))],
+    )
+    statement = tpl["Resources"]["PreSignUpCognitoAccess"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ][0]
+    resource = statement["Resource"]
+    assert {"Fn::GetAtt": ["CognitoTriggers", "UserPoolArn"]} in (
+        resource if isinstance(resource, list) else [resource]
+    )
+
+
 def test_two_pools_one_in_template_one_existing() -> None:
     tpl = template(**copy.deepcopy(POOL))
     section = {
