@@ -96,3 +96,11 @@ class Deployed:
 def deployed_example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     project = copy_example_app(tmp_path_factory.mktemp("example") / "shop")
     yield Deployed(project, run(project, "deploy", "--stage", "local", "--smoke"))
+
+
+@pytest.fixture
+def script() -> object:
+    """``script.run(project, *args, env=...)`` and ``script.clean_env(extra)`` for test modules."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(run=run, clean_env=clean_env)
