@@ -189,15 +189,21 @@ def test_configuration_error_fails_the_command(project) -> None:
         project.package()
 
 
-def test_cfn_lint_catches_a_broken_lambda_config(project, tmp_path: Path, lint) -> None:
+def test_cfn_lint_catches_a_broken_lambda_config(tmp_path: Path, lint) -> None:
     """The lint check above can fail: a misspelt LambdaConfig key is reported."""
-    merge = tmp_path / "merge.json"
-    merge.write_text(json.dumps(MERGE))
-    project.configure({"user_pool_resource": "UserPool", "kms_key_arn": KEY})
-    out = project.package("--merge-template", str(merge))
-    template = json.loads((out / "sam.json").read_text())
-    config = template["Resources"]["UserPool"]["Properties"]["LambdaConfig"]
-    config["PreSignup"] = config.pop("PreSignUp")
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "UserPool": {
+                "Type": "AWS::Cognito::UserPool",
+                "Properties": {
+                    "LambdaConfig": {
+                        "PreSignup": "arn:aws:lambda:us-east-1:123456789012:function:f"
+                    }
+                },
+            }
+        },
+    }
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps(template))
     assert any("PreSignup" in finding for finding in lint(broken))
