@@ -3,9 +3,9 @@
 The app is loaded from its file under a unique module name: ``app`` would
 clash with any other test that imports an app module (in Lambda, Chalice's
 handler strings are ``app.<function>``; nothing here depends on that name).
-``chalicelib`` is imported from the repository root; a ``chalicelib`` another
-test left in ``sys.modules`` (a scratch Chalice project) is set aside while
-the app loads and put back afterwards.
+``chalicelib`` is imported from the repository root; ``sys.modules`` is
+restored afterwards, so scratch Chalice projects of other tests keep their
+own ``chalicelib``.
 """
 
 from __future__ import annotations
@@ -41,15 +41,21 @@ CHALICELIB_MODULES = (
 _loaded: Dict[str, SimpleNamespace] = {}
 
 
+def _is_chalicelib(name: str) -> bool:
+    return name == "chalicelib" or name.startswith("chalicelib.")
+
+
 def _load_shop() -> SimpleNamespace:
-    """Import ``app.py`` and its ``chalicelib`` once per test process."""
+    """Import ``app.py`` and its ``chalicelib`` once per test process.
+
+    ``sys.modules`` is left as it was found: other tests build scratch Chalice
+    projects with a ``chalicelib`` of their own, which must not resolve to
+    this one (nor this one to theirs).  The loaded modules stay reachable
+    through the returned namespace.
+    """
     if "shop" in _loaded:
         return _loaded["shop"]
-    foreign = {
-        name: mod
-        for name, mod in sys.modules.items()
-        if name == "chalicelib" or name.startswith("chalicelib.")
-    }
+    foreign = {name: mod for name, mod in sys.modules.items() if _is_chalicelib(name)}
     for name in foreign:
         del sys.modules[name]
     sys.path.insert(0, str(ROOT))
@@ -62,12 +68,9 @@ def _load_shop() -> SimpleNamespace:
         lib = {n: importlib.import_module(f"chalicelib.{n}") for n in CHALICELIB_MODULES}
     finally:
         sys.path.remove(str(ROOT))
-        if foreign:
-            for name in [
-                n for n in sys.modules if n == "chalicelib" or n.startswith("chalicelib.")
-            ]:
-                del sys.modules[name]
-            sys.modules.update(foreign)
+        for name in [n for n in sys.modules if _is_chalicelib(n)]:
+            del sys.modules[name]
+        sys.modules.update(foreign)
     _loaded["shop"] = SimpleNamespace(module=module, app=module.app, **lib)
     return _loaded["shop"]
 

@@ -1,4 +1,4 @@
-"""The example app declares one handler for every trigger of the catalogue."""
+"""The example app as a whole: one handler per trigger, access grants, cold-start and client hygiene."""
 
 from __future__ import annotations
 
@@ -59,3 +59,16 @@ def test_boto3_clients_are_reused_until_the_endpoint_changes(
     assert moved.meta.endpoint_url == "http://127.0.0.1:9"
     monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:10")
     assert shop.aws_clients.client("sns").meta.endpoint_url == "http://127.0.0.1:10"
+
+
+def test_loading_the_app_leaves_no_chalicelib_behind(shop: SimpleNamespace) -> None:
+    # Other tests import scratch projects with their own ``chalicelib``.
+    ours = str(Path(shop.module.__file__).resolve().parent / "chalicelib")
+    leftovers = [
+        name
+        for name, module in sys.modules.items()
+        if (name == "chalicelib" or name.startswith("chalicelib."))
+        and str(getattr(module, "__file__", "") or "").startswith(ours)
+    ]
+    assert leftovers == []
+    assert shop.passwordless.__file__.startswith(ours)
