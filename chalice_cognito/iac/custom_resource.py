@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -52,6 +53,8 @@ logger = logging.getLogger("chalice_cognito.attach")
 FAILED_CREATE_ID = "chalice-cognito-create-failed"
 #: CloudFormation caps the whole response at 4 KB; keep the reason well below.
 MAX_REASON = 1500
+#: Seconds kept before Lambda's timeout to send a FAILED response.
+DEADLINE_MARGIN = 15.0
 
 #: (url, body) -> None: sends the response document (injectable for tests).
 Sender = Callable[[str, bytes], None]
@@ -179,7 +182,8 @@ def handle_cloudformation(
     physical_id = str(event.get("PhysicalResourceId") or "")
     data: Dict[str, Any] = {}
     try:
-        physical_id, data = _cloudformation(event, wiring or Wiring())
+        engine = wiring or Wiring()
+        physical_id, data = _within_deadline(lambda: _cloudformation(event, engine), context)
         status, reason = "SUCCESS", ""
     except Exception as error:  # every failure must reach CloudFormation
         status = "FAILED"
@@ -202,6 +206,42 @@ def handle_cloudformation(
     }
     (send or send_response)(str(event["ResponseURL"]), json.dumps(response).encode("utf-8"))
     return response
+
+
+def _within_deadline(
+    work: Callable[[], Tuple[str, Dict[str, Any]]], context: Any
+) -> Tuple[str, Dict[str, Any]]:
+    """Run ``work``, giving up shortly before Lambda's timeout.
+
+    A Lambda killed by its timeout sends no response and CloudFormation waits
+    an hour; giving up first lets the stack fail now with a reason.  A run cut
+    short may leave part of the wiring done: the next Update or Delete of the
+    resource repairs it (the engine adopts slots already holding our function).
+    """
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return work()
+    budget = max(1.0, remaining() / 1000.0 - DEADLINE_MARGIN)
+    outcome: Dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="chalice-cognito-attach", daemon=True)
+    worker.start()
+    worker.join(budget)
+    if worker.is_alive():
+        raise TimeoutError(
+            f"gave up after {budget:.0f} s, before the Lambda timeout; the pool may be "
+            "partly wired and the next stack update or delete repairs it"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    value: Tuple[str, Dict[str, Any]] = outcome["value"]
+    return value
 
 
 def _cloudformation(event: Mapping[str, Any], wiring: Wiring) -> Tuple[str, Dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -304,6 +305,44 @@ def test_lambda_entry_point_with_default_wiring(setup, kit, response_server) -> 
     assert reply["Status"] == "SUCCESS", reply["Reason"]
     assert response_server.requests[-1]["body"]["Status"] == "SUCCESS"
     assert kit.describe(setup["pool"])["LambdaConfig"]["PreSignUp"] == setup["pre"]
+
+
+def test_gives_up_before_the_lambda_timeout(response_server) -> None:
+    """A stuck run still answers FAILED, instead of leaving the stack waiting an hour."""
+    release = threading.Event()
+
+    class StuckWiring:
+        def resolve_pool(self, settings: Any) -> Any:
+            release.wait(30)
+            raise AssertionError("released")
+
+    class ShortContext(Context):
+        def get_remaining_time_in_millis(self) -> int:
+            return int((cr.DEADLINE_MARGIN + 1) * 1000)  # a 1 s budget
+
+    p = props("us-east-1_Slow1", [trig("PreSignUp", "arn:aws:lambda:us-east-1:1:function:f")])
+    try:
+        cr.handle(event("Create", response_server.url, p), ShortContext(), wiring=StuckWiring())
+    finally:
+        release.set()
+    body = response_server.last
+    assert body["Status"] == "FAILED"
+    assert "before the Lambda timeout" in body["Reason"]
+
+
+def test_errors_inside_the_deadline_are_reported(response_server) -> None:
+    class BrokenWiring:
+        def resolve_pool(self, settings: Any) -> Any:
+            raise RuntimeError("boom")
+
+    class LongContext(Context):
+        def get_remaining_time_in_millis(self) -> int:
+            return 300_000
+
+    p = props("us-east-1_X1", [trig("PreSignUp", "arn:aws:lambda:us-east-1:1:function:f")])
+    cr.handle(event("Create", response_server.url, p), LongContext(), wiring=BrokenWiring())
+    assert response_server.last["Status"] == "FAILED"
+    assert "RuntimeError: boom" in response_server.last["Reason"]
 
 
 # -- Terraform invocations ------------------------------------------------------------
