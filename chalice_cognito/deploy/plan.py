@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from chalice_cognito.catalogue import (
     BY_NAME,
@@ -50,6 +50,7 @@ from chalice_cognito.deploy.model import (
     SlotChange,
     StatusRow,
     WantedTrigger,
+    function_name_from_arn,
 )
 
 #: function ARN -> resource-policy statements ([] = no policy, None = no such function)
@@ -409,24 +410,20 @@ def _arns_in(config: Mapping[str, Any]) -> Set[str]:
 
 
 def wanted_from_plan(plan: PoolPlan) -> Tuple[WantedTrigger, ...]:
-    """The triggers a plan declares, rebuilt from its slot changes (for re-planning)."""
-    out = []
-    for change in plan.slot_changes:
-        if change.action in ("detach", "release") or change.after_arn is None:
-            continue
-        arn = change.after_arn if change.action != "conflict" else None
-        if arn is None:
-            # A conflict plan never applies; keep what was wanted from the refusal.
-            continue
-        out.append(
-            WantedTrigger(
-                trigger=change.trigger,
-                function_name=arn.split(":")[6] if arn.count(":") >= 6 else arn,
-                function_arn=arn,
-                version=change.after_version,
-            )
+    """The triggers a plan declares, rebuilt from its slot changes (for re-planning).
+
+    Conflicts are left out: a plan with a conflict is refused and never applied.
+    """
+    return tuple(
+        WantedTrigger(
+            trigger=change.trigger,
+            function_name=function_name_from_arn(change.after_arn),
+            function_arn=change.after_arn,
+            version=change.after_version,
         )
-    return tuple(out)
+        for change in plan.slot_changes
+        if change.action not in ("detach", "release", "conflict") and change.after_arn
+    )
 
 
 # -- status ----------------------------------------------------------------------
@@ -488,8 +485,3 @@ def make_status(
     return PoolStatus(
         pool=pool, rows=tuple(rows), kms_key_arn=config.get(KMS_KEY_CONFIG_KEY) or None
     )
-
-
-def declared_triggers(wanted: Iterable[WantedTrigger]) -> Tuple[str, ...]:
-    """Catalogue names of ``wanted`` (unknown names kept as given)."""
-    return tuple(BY_NAME[w.trigger].name if w.trigger in BY_NAME else w.trigger for w in wanted)

@@ -125,6 +125,8 @@ class Wiring:
     ``confirm_delay`` seconds after a LambdaConfig write the pool is read once
     more, to catch a concurrent writer whose stale copy landed after our
     verification (0 disables).  ``sleep`` is injectable so tests never wait.
+
+    Not thread-safe (it caches clients): use one ``Wiring`` per thread.
     """
 
     def __init__(
