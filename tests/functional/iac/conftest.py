@@ -387,4 +387,63 @@ def _terraform_references(folder: Path) -> Dict[str, Any]:
 
     for doc in docs:
         visit(doc)
-    return {"refs": refs, "unresolved": unresolved}
+    return {"refs": refs, "unresolved": unresolved, "cycles": _terraform_cycles(docs)}
+
+
+def _base(address: str) -> str:
+    parts = address.split(".")
+    return ".".join(parts[:3] if address.startswith("data.") else parts[:2])
+
+
+def _terraform_cycles(docs: List[Dict[str, Any]]) -> List[List[str]]:
+    """Dependency cycles between resources, data sources and locals (Terraform refuses them)."""
+    edges: Dict[str, set] = {}
+
+    def refs_in(node: Any) -> set:
+        found: set = set()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "depends_on":
+                    found.update(value)
+                elif key != "provisioner":  # destroy provisioners may only use self
+                    found |= refs_in(value)
+        elif isinstance(node, list):
+            for value in node:
+                found |= refs_in(value)
+        elif isinstance(node, str):
+            for expression in _REF.findall(node):
+                found.update(
+                    _base(a)
+                    for a in _ADDRESS.findall(expression)
+                    if not a.startswith(("self.", "path."))
+                )
+        return found
+
+    for doc in docs:
+        for rtype, items in doc.get("resource", {}).items():
+            for name, body in items.items():
+                edges[f"{rtype}.{name}"] = refs_in(body)
+        for dtype, items in doc.get("data", {}).items():
+            for name, body in items.items():
+                edges[f"data.{dtype}.{name}"] = refs_in(body)
+        for name, body in (doc.get("locals") or {}).items():
+            edges[f"local.{name}"] = refs_in(body)
+    cycles: List[List[str]] = []
+    state: Dict[str, int] = {}
+    stack: List[str] = []
+
+    def dfs(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt in edges and state.get(nxt) is None:
+                dfs(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(edges):
+        if state.get(node) is None:
+            dfs(node)
+    return cycles

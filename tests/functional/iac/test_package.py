@@ -254,6 +254,7 @@ def test_terraform_pool_in_users_terraform(project, terraform_references) -> Non
     }
     refs = terraform_references(out)
     assert refs["unresolved"] == set()
+    assert refs["cycles"] == []
     assert "local.chalice_cognito_lambda_config" in refs["refs"]
     assert "aws_cognito_user_pool.main" in refs["refs"]
     chalice_tf = json.loads((out / "chalice.tf.json").read_text())
@@ -276,7 +277,9 @@ def test_terraform_existing_pool(project, terraform_references) -> None:
     assert (out / "cognito-attach.zip").is_file()
     assert "chalice_cognito_attach" in res["aws_lambda_invocation"]
     assert "chalice_cognito_detach" in res["null_resource"]
-    assert terraform_references(out)["unresolved"] == set()
+    refs = terraform_references(out)
+    assert refs["unresolved"] == set()
+    assert refs["cycles"] == []
 
 
 def test_reference_check_finds_dangling_references(tmp_path: Path, terraform_references) -> None:
@@ -298,3 +301,17 @@ def test_reference_check_finds_dangling_references(tmp_path: Path, terraform_ref
     )
     unresolved = terraform_references(tmp_path)["unresolved"]
     assert unresolved == {"aws_lambda_function.ghost", "local.nope", "null_resource.none"}
+
+
+def test_reference_check_finds_cycles(tmp_path: Path, terraform_references) -> None:
+    (tmp_path / "a.tf.json").write_text(
+        json.dumps(
+            {
+                "resource": {
+                    "aws_lambda_function": {"f": {"role": "${aws_iam_role.r.arn}"}},
+                    "aws_iam_role": {"r": {"name": "${aws_lambda_function.f.function_name}"}},
+                }
+            }
+        )
+    )
+    assert terraform_references(tmp_path)["cycles"]
