@@ -41,17 +41,20 @@ def cfn_entries(
     return entries
 
 
-def terraform_attributes(spec: TriggerSpec, arn: str, kms_key: Optional[str]) -> Dict[str, str]:
+def terraform_attributes(
+    spec: TriggerSpec, arn: str, kms_key: Optional[str], version: Optional[str] = None
+) -> Dict[str, str]:
     """Plain ``lambda_config`` attributes of ``aws_cognito_user_pool`` for one trigger.
 
     A versioned trigger with a legacy plain key (PreTokenGeneration) also gets
-    that key: provider 4 only knows ``pre_token_generation``, and Cognito
-    accepts both keys holding the same ARN.
+    that key when its version is the default (V1_0): provider 4 only knows
+    ``pre_token_generation``, which Cognito treats as V1_0.  For V2_0/V3_0 the
+    legacy key would silently downgrade the events, so only the block is given.
     """
     attrs: Dict[str, str] = {}
     if not spec.versioned:
         attrs[snake(spec.config_key)] = arn
-    elif spec.legacy_key:
+    elif spec.legacy_key and (version or spec.default_version) == spec.default_version:
         attrs[snake(spec.legacy_key)] = arn
     if spec.requires_kms and kms_key is not None:
         attrs[snake(KMS_KEY_CONFIG_KEY)] = kms_key

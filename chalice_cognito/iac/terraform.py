@@ -166,7 +166,7 @@ def lambda_config_locals(
     blocks: Dict[str, Any] = {}
     for b in group:
         arn = function_ref(b.function_name)
-        attrs.update(terraform_attributes(b.spec, arn, kms_key))
+        attrs.update(terraform_attributes(b.spec, arn, kms_key, b.lambda_version))
         for key, value in terraform_blocks(b.spec, b.lambda_version, arn).items():
             blocks[key] = [value]
     return {

@@ -58,6 +58,8 @@ def test_terraform_attributes_and_blocks(spec: TriggerSpec) -> None:
         }
         if spec.legacy_key:
             assert attrs[snake(spec.legacy_key)] == "${x.arn}"
+            later = terraform_attributes(spec, "${x.arn}", KEY, spec.versions[-1])
+            assert snake(spec.legacy_key) not in later
     else:
         assert blocks == {}
         assert attrs[snake(spec.config_key)] == "${x.arn}"

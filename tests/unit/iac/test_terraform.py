@@ -48,9 +48,9 @@ def test_pool_in_users_terraform_gets_permissions_locals_and_outputs() -> None:
         assert perm["principal"] == "cognito-idp.amazonaws.com"
         assert perm["source_arn"] == "${aws_cognito_user_pool.main.arn}"
         assert perm["source_account"] == "${data.aws_caller_identity.chalice.account_id}"
+    # V2_0: no legacy pre_token_generation attribute (Cognito would treat it as V1_0)
     assert doc["locals"]["chalice_cognito_lambda_config"] == {
         "pre_sign_up": "${aws_lambda_function.pre_sign_up.arn}",
-        "pre_token_generation": "${aws_lambda_function.pre_token.arn}",
         "kms_key_id": KEY,
     }
     assert doc["locals"]["chalice_cognito_lambda_config_blocks"] == {
@@ -68,6 +68,16 @@ def test_pool_in_users_terraform_gets_permissions_locals_and_outputs() -> None:
     assert "aws_lambda_invocation" not in doc["resource"]
     # no second required_providers block: a module may only have one
     assert "terraform" not in doc
+
+
+def test_v1_pre_token_generation_also_gets_the_provider_4_attribute() -> None:
+    regs = [TriggerRegistration("PreTokenGeneration", "pre_token", version="V1_0")]
+    doc = build({"user_pool_resource": "main"}, regs)
+    arn = "${aws_lambda_function.pre_token.arn}"
+    assert doc["locals"]["chalice_cognito_lambda_config"] == {"pre_token_generation": arn}
+    assert doc["locals"]["chalice_cognito_lambda_config_blocks"] == {
+        "pre_token_generation_config": [{"lambda_arn": arn, "lambda_version": "V1_0"}]
+    }
 
 
 def test_existing_pool_gets_the_attach_lambda_invocation_and_destroy_step() -> None:
