@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) -> PoolResult:
     """Apply ``plan`` (see the module docstring); re-plan and retry on interference."""
     writes: List[Tuple[str, str]] = []
+    drift: Tuple[str, ...] = ()
     rounds = 0
     while True:
         rounds += 1
@@ -99,12 +100,13 @@ def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) 
                 )
                 continue
             verified: Mapping[str, Any] = seen.get("LambdaConfig") or {}
+            drift = settings_drift(request, build_update_request(seen, verified))
         else:
             verified = plan.lambda_config_after
 
         for change in plan.permission_removes:
             _remove_permission(wiring, change, writes)
-        return _result(plan, writes, rounds, verified)
+        return _result(plan, writes, rounds, verified, drift)
 
 
 def holds_plan(plan: PoolPlan, config: Mapping[str, Any]) -> bool:
@@ -177,8 +179,22 @@ def _remove_permission(
     writes.append(("RemovePermission", change.function_arn))
 
 
+def settings_drift(sent: Mapping[str, Any], seen: Mapping[str, Any]) -> Tuple[str, ...]:
+    """Settings (other than LambdaConfig) that read back differently from what was sent.
+
+    Empty when the update kept every setting.  Non-empty means Cognito reset or
+    normalised something (or someone changed it meanwhile): worth a warning.
+    """
+    keys = (set(sent) | set(seen)) - {"LambdaConfig"}
+    return tuple(sorted(k for k in keys if sent.get(k) != seen.get(k)))
+
+
 def _result(
-    plan: PoolPlan, writes: List[Tuple[str, str]], rounds: int, config: Mapping[str, Any]
+    plan: PoolPlan,
+    writes: List[Tuple[str, str]],
+    rounds: int,
+    config: Mapping[str, Any],
+    drift: Tuple[str, ...] = (),
 ) -> PoolResult:
     return PoolResult(
         plan=plan,
@@ -187,4 +203,5 @@ def _result(
         lambda_config=dict(config),
         attempts=rounds,
         writes=tuple(writes),
+        settings_drift=drift,
     )

@@ -304,11 +304,15 @@ class PoolResult:
     attempts: int = 1
     #: write calls made: ``("AddPermission", function_arn)``, ``("UpdateUserPool", pool_id)``...
     writes: Tuple[Tuple[str, str], ...] = ()
+    #: pool settings (besides LambdaConfig) that read back differently after
+    #: our UpdateUserPool: empty normally; print a warning otherwise
+    settings_drift: Tuple[str, ...] = ()
 
     def to_json(self) -> Dict[str, Any]:
         return {
             "pool": self.plan.pool.to_json(),
             "changed": self.changed,
+            "settings_drift": list(self.settings_drift),
             "attempts": self.attempts,
             "writes": [list(w) for w in self.writes],
             "lambda_config": dict(self.lambda_config),

@@ -144,6 +144,7 @@ def test_kitchen_sink_settings_survive_attach_and_detach(
         "PreTokenGenerationConfig": {"LambdaArn": token, "LambdaVersion": "V2_0"},
     }
     assert result.owned.slots == {"PreSignUp": fn, "PreTokenGeneration": token}
+    assert result.settings_drift == ()
 
     wiring.detach(pool, result.owned)
     detached = describe(pool_id)
@@ -508,3 +509,22 @@ def test_function_about_to_be_created_can_be_planned(wiring: Wiring) -> None:
     plan = wiring.plan(pool, [wanted("PreSignUp", future)], assume_exist=[future])
     assert not plan.refused
     assert [p.function_arn for p in plan.permission_adds] == [future]
+
+
+def test_setting_reset_by_the_update_is_reported(wiring: Wiring, recorder: CallRecorder) -> None:
+    pool_id = create_pool(DeletionProtection="ACTIVE")
+    fn = create_function("fn")
+    client = boto3.client("cognito-idp", region_name=REGION)
+
+    def reset() -> None:
+        # Stands in for a Cognito that resets a setting the request carried.
+        client.update_user_pool(
+            UserPoolId=pool_id,
+            DeletionProtection="INACTIVE",
+            LambdaConfig=describe(pool_id)["LambdaConfig"],
+        )
+
+    recorder.after("UpdateUserPool", reset)
+    result = wiring.wire(wiring.resolve_pool(pool_id), [wanted("PreSignUp", fn)], Ownership())
+    assert "DeletionProtection" in result.settings_drift
+    assert result.to_json()["settings_drift"] == list(result.settings_drift)
