@@ -141,10 +141,18 @@ def _write_cognito_local_config(
     out: TextIO,
 ) -> None:
     functions = project.functions
+    names = {}
+    for function in functions.values():
+        # The trigger's own name where it is unambiguous, so cognito-local's
+        # errors read like Cognito's ("PreSignUp failed with error ..."); the
+        # deployed name otherwise.
+        try:
+            unique = project.resolve(function.trigger) is function
+        except FunctionNotFoundError:
+            unique = False
+        names[function.name] = function.trigger if unique else function.deployed_name
     selection = cognito_local.select_triggers(
-        [f.registration for f in functions.values()],
-        {f.name: f.deployed_name for f in functions.values()},
-        user_pool=user_pool,
+        [f.registration for f in functions.values()], names, user_pool=user_pool
     )
     try:
         cognito_local.write_config(path, server.url, selection.functions, project.region)

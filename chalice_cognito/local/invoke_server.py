@@ -317,7 +317,14 @@ class LocalProject:
             return self._load_error
 
     def resolve(self, identifier: str) -> LocalFunction:
-        """Find a trigger handler by Chalice name, deployed name or ARN."""
+        """Find a trigger handler by Chalice name, deployed name, ARN or trigger name.
+
+        A trigger name (``PreSignUp``) resolves when exactly one handler of the
+        app serves that trigger.  cognito-local words a trigger failure as
+        ``<FunctionName> failed with error <message>.``; naming the function
+        after its trigger makes that read exactly as Cognito's
+        ``PreSignUp failed with error <message>.``
+        """
         name = parse_function_identifier(identifier)
         functions = self.functions
         if name in functions:
@@ -325,6 +332,9 @@ class LocalProject:
         for function in functions.values():
             if function.deployed_name == name:
                 return function
+        by_trigger = [f for f in functions.values() if f.trigger == name]
+        if len(by_trigger) == 1:
+            return by_trigger[0]
         raise FunctionNotFoundError(identifier, sorted(functions))
 
     # -- invocation ----------------------------------------------------------

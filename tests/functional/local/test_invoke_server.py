@@ -271,6 +271,8 @@ def test_local_project_resolution(project_dir: Path) -> None:
         "welcome",
     ]
     assert project.resolve("demo-dev-welcome").trigger == "PostConfirmation"
+    # A trigger name finds the one handler of that trigger.
+    assert project.resolve("PostConfirmation").name == "welcome"
     with pytest.raises(FunctionNotFoundError, match="This app serves: custom_message"):
         project.resolve("not_a_trigger")
     assert parse_function_identifier("arn:aws:lambda:r:1:function:x:q") == "x"
@@ -301,3 +303,16 @@ def test_handler_exit_is_a_function_error(tmp_path: Path) -> None:
     result = project.invoke("bye", sign_up_event("a@example.com"))
     assert result.error_type == "Runtime.ExitError"
     assert result.error_message == "Handler called exit(3)"
+
+
+def test_trigger_name_is_ambiguous_with_two_pools(tmp_path: Path) -> None:
+    source = (
+        "from chalice_cognito import Chalice\napp = Chalice(app_name='x')\n\n"
+        "@app.cognito_trigger('PreSignUp')\ndef shoppers(event):\n    pass\n\n"
+        "@app.cognito_trigger('PreSignUp', user_pool='partners')\ndef partners(event):\n"
+        "    pass\n"
+    )
+    project = LocalProject(str(write_project(tmp_path / "x", app_source=source)))
+    with pytest.raises(FunctionNotFoundError):
+        project.resolve("PreSignUp")
+    assert project.resolve("demo-dev-partners").name == "partners"

@@ -47,7 +47,8 @@ def test_refused_domain_fails_with_our_message(stack: Stack) -> None:
         sign_up(stack, "eve@evil.test")
     error = info.value.response["Error"]
     assert error["Code"] == "UserLambdaValidationException"
-    assert "failed with error Sign-ups are limited to example.com." in error["Message"]
+    # Worded exactly as Cognito words it: the config names each function after its trigger.
+    assert error["Message"] == "PreSignUp failed with error Sign-ups are limited to example.com."
     with pytest.raises(ClientError):
         stack.idp.admin_get_user(UserPoolId=stack.pool_id, Username="eve@evil.test")
 
@@ -106,12 +107,12 @@ def test_server_log_has_no_secrets(stack: Stack) -> None:
 def test_config_names_only_the_emulated_triggers(stack: Stack) -> None:
     config = json.loads((Path(stack.cognito.workdir) / ".cognito" / "config.json").read_text())
     assert config["TriggerFunctions"] == {
-        "CustomMessage": "shop-dev-custom_message",
-        "PostAuthentication": "shop-dev-post_authentication",
-        "PostConfirmation": "shop-dev-post_confirmation",
-        "PreSignUp": "shop-dev-pre_sign_up",
-        "PreTokenGeneration": "shop-dev-pre_token_generation",
-        "UserMigration": "shop-dev-user_migration",
+        "CustomMessage": "CustomMessage",
+        "PostAuthentication": "PostAuthentication",
+        "PostConfirmation": "PostConfirmation",
+        "PreSignUp": "PreSignUp",
+        "PreTokenGeneration": "PreTokenGeneration",
+        "UserMigration": "UserMigration",
     }
     endpoint = config["LambdaClient"]["endpoint"]
     assert endpoint.startswith("http://127.0.0.1:")
