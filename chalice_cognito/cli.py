@@ -584,6 +584,11 @@ def deploy(
     aws = EmbeddedAWS(region=region)
     try:
         with aws.activated() as endpoint:
+            # Linux wheels (pydantic-core) downloaded by Chalice's packager are
+            # kept with the project, so `make demo` on a fresh clone pays PyPI once.
+            os.environ.setdefault(
+                "PIP_CACHE_DIR", str(Path(factory.project_dir) / ".chalice" / "local" / "pip-cache")
+            )
             click.echo(
                 f"Embedded local AWS (moto) on {endpoint}: its state lives only for this "
                 "command and is gone when it ends."
