@@ -366,6 +366,13 @@ def _echo_results(results: Sequence[PoolResult], title: str) -> None:
     for result in results:
         if not result.changed:
             click.echo(f"  (pool {result.plan.pool.pool_id}: already up to date, no write call)")
+        drift = getattr(result, "settings_drift", ())
+        if drift:
+            click.echo(
+                f"Warning: after UpdateUserPool, pool {result.plan.pool.pool_id} reports other "
+                f"values for settings that were sent unchanged: {', '.join(drift)}",
+                err=True,
+            )
 
 
 def _echo_grants(grants: Mapping[str, Any]) -> None:
