@@ -158,7 +158,12 @@ def _wire_pool_in_template(
 
 
 def _existing_pool_arn(template: Dict[str, Any], pool: PoolTarget) -> Any:
-    """The pool's ARN as a template value (a wildcard over the account's pools for a name)."""
+    """The pool's ARN as a template value (a wildcard over the account's pools for a name).
+
+    A pool id starts with its region (``eu-west-1_AbC``), which may differ
+    from the stack's: the ARN uses the id's region.
+    """
+    arn = "arn:${AWS::Partition}:cognito-idp:${PoolRegion}:${AWS::AccountId}:userpool/${PoolId}"
     if pool.parameter:
         params = template.setdefault("Parameters", {})
         params.setdefault(
@@ -169,17 +174,18 @@ def _existing_pool_arn(template: Dict[str, Any], pool: PoolTarget) -> Any:
                 "AllowedPattern": "[\\w-]+_[0-9a-zA-Z]+",
             },
         )
+        ref = {"Ref": pool.parameter}
         return {
-            "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}"
-            f":userpool/${{{pool.parameter}}}"
+            "Fn::Sub": [
+                arn,
+                {"PoolRegion": {"Fn::Select": [0, {"Fn::Split": ["_", ref]}]}, "PoolId": ref},
+            ]
         }
     if pool.pool_id:
-        return {
-            "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}"
-            f":userpool/{pool.pool_id}"
-        }
-    # A name is resolved at deploy time by the attach Lambda: the template
-    # cannot know the id, so the role is scoped to the account's pools.
+        region = pool.pool_id.split("_", 1)[0]
+        return {"Fn::Sub": [arn, {"PoolRegion": region, "PoolId": pool.pool_id}]}
+    # A name is resolved at deploy time by the attach Lambda (in the stack's
+    # region): the template cannot know the id, so the role covers the account's pools.
     return {
         "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*"
     }

@@ -186,8 +186,11 @@ def _pool_values(doc: Dict[str, Any], pool: PoolTarget, suffix: str) -> Tuple[st
             "description": f"Id of the existing Cognito user pool ({pool.label})",
         }
         pool_id = ref(f"var.{pool.parameter}")
+        # A pool id starts with its region, which may differ from the provider's.
+        region = ref(f'element(split("_", var.{pool.parameter}), 0)')
     elif pool.pool_id:
         pool_id = pool.pool_id
+        region = pool.pool_id.split("_", 1)[0]
     else:
         # Resolved at plan time; one() fails when the name matches several pools.
         data_name = f"chalice_cognito{suffix}"
@@ -199,7 +202,7 @@ def _pool_values(doc: Dict[str, Any], pool: PoolTarget, suffix: str) -> Tuple[st
     # One local per pool: every reference is then a single interpolation.
     local = f"chalice_cognito_pool_arn{suffix}"
     doc.setdefault("locals", {})[local] = (
-        f"arn:{_PARTITION}:cognito-idp:{_REGION}:{_ACCOUNT}:userpool/{pool_id}"
+        f"arn:{_PARTITION}:cognito-idp:{region}:{_ACCOUNT}:userpool/{pool_id}"
     )
     return ref(f"local.{local}"), pool_id
 

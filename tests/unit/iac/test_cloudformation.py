@@ -183,8 +183,11 @@ def test_existing_pool_by_id_gets_custom_resource_and_scoped_attach_role() -> No
     assert cognito["Action"] == ["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"]
     assert cognito["Resource"] == [
         {
-            "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}"
-            ":userpool/us-east-1_AbC123"
+            "Fn::Sub": [
+                "arn:${AWS::Partition}:cognito-idp:${PoolRegion}:${AWS::AccountId}"
+                ":userpool/${PoolId}",
+                {"PoolRegion": "us-east-1", "PoolId": "us-east-1_AbC123"},
+            ]
         }
     ]
     assert lam["Action"] == ["lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy"]
@@ -204,7 +207,20 @@ def test_existing_pool_from_a_parameter() -> None:
     assert tpl["Parameters"]["UserPoolId"]["Type"] == "String"
     assert tpl["Resources"]["CognitoTriggers"]["Properties"]["UserPoolId"] == {"Ref": "UserPoolId"}
     role = tpl["Resources"]["CognitoAttachRole"]["Properties"]["Policies"][0]
-    assert "${UserPoolId}" in role["PolicyDocument"]["Statement"][0]["Resource"][0]["Fn::Sub"]
+    _, values = role["PolicyDocument"]["Statement"][0]["Resource"][0]["Fn::Sub"]
+    assert values == {
+        "PoolRegion": {"Fn::Select": [0, {"Fn::Split": ["_", {"Ref": "UserPoolId"}]}]},
+        "PoolId": {"Ref": "UserPoolId"},
+    }
+
+
+def test_pool_in_another_region_is_scoped_to_that_region() -> None:
+    tpl = template()
+    wire(tpl, {"user_pool_id": "eu-west-1_Xyz9"}, [TriggerRegistration("PreSignUp", "pre_sign_up")])
+    statement = tpl["Resources"]["CognitoAttachRole"]["Properties"]["Policies"][0][
+        "PolicyDocument"
+    ]["Statement"][0]
+    assert statement["Resource"][0]["Fn::Sub"][1]["PoolRegion"] == "eu-west-1"
 
 
 def test_existing_pool_by_name_needs_list_user_pools() -> None:

@@ -84,7 +84,9 @@ def test_existing_pool_gets_the_attach_lambda_invocation_and_destroy_step() -> N
     doc = build({"user_pool_parameter": "user_pool_id", "kms_key_arn": KEY})
     res = doc["resource"]
     assert doc["variable"]["user_pool_id"]["type"] == "string"
-    assert doc["locals"]["chalice_cognito_pool_arn"].endswith(":userpool/${var.user_pool_id}")
+    pool_arn = doc["locals"]["chalice_cognito_pool_arn"]
+    assert pool_arn.endswith(":userpool/${var.user_pool_id}")
+    assert ':cognito-idp:${element(split("_", var.user_pool_id), 0)}:' in pool_arn
     invocation = res["aws_lambda_invocation"]["chalice_cognito_attach"]
     payload = json.loads(invocation["input"])
     assert payload["ChaliceCognito"] == "attach"
