@@ -100,14 +100,52 @@ class CognitoModel(BaseModel):
         changed (``event.response.x = ...`` on an event that had no
         ``response`` key) is included, because it now carries data.
         """
-        out = self.model_dump(by_alias=True, exclude_unset=True)
-        for name, alias in _defaulted_model_fields(type(self)):
+        cls = type(self)
+        # The serializer itself, not model_dump(): the same call minus a Python
+        # layer, on the per-invocation path (the dispatcher dumps the response).
+        out: Dict[str, Any] = cls.__pydantic_serializer__.to_python(
+            self, by_alias=True, exclude_unset=True
+        )
+        defaulted = _DEFAULTED.get(cls)
+        if defaulted is None:
+            defaulted = _defaulted_model_fields(cls)
+        for name, alias in defaulted:
             if name in self.model_fields_set:
                 continue
             value = getattr(self, name)
             if isinstance(value, CognitoModel) and value._touched():
                 out[alias] = value.to_dict()
         return out
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Validated assignment, with a shortcut for values the validator returns unchanged.
+
+        ``event.response.auto_confirm_user = True`` is what most handlers do;
+        a ``bool`` for an ``Optional[bool]`` field (likewise ``str``, ``int``,
+        ``None``) is valid as it is, so it is stored directly (and the field
+        marked set) instead of running the model's validator.  Any other value
+        goes through pydantic's validate_assignment and fails as usual.
+        """
+        cls = type(self)
+        exact = _EXACT_FIELDS.get(cls)
+        if exact is None:
+            exact = _exact_fields(cls)
+        types = exact.get(name)
+        if types is not None and type(value) in types:
+            self.__dict__[name] = value
+            self.__pydantic_fields_set__.add(name)
+        else:
+            super().__setattr__(name, value)
+
+    def _set_valid(self, name: str, value: Any) -> None:
+        """Set field ``name`` to a value already valid for it, as ``self.name = value`` would.
+
+        For the event helpers, which build values of the field's exact type: it
+        skips the validator run of an assignment (the bulk of a token handler's
+        cost) and, like an assignment, marks the field set so it is echoed.
+        """
+        self.__dict__[name] = value
+        self.__pydantic_fields_set__.add(name)
 
     def _touched(self) -> bool:
         if self.model_fields_set:
@@ -137,6 +175,45 @@ def _defaulted_model_fields(cls: type[CognitoModel]) -> Tuple[Tuple[str, str], .
             and issubclass(info.default_factory, CognitoModel)
         )
         _DEFAULTED[cls] = found
+    return found
+
+
+_NONE = type(None)
+#: field annotation -> the value types its (lax) validator returns unchanged.
+#: ``float`` is absent: a float field turns an int into a float.
+_UNCHANGED: Dict[Any, Tuple[type, ...]] = {
+    bool: (bool,),
+    str: (str,),
+    int: (int,),
+    Optional[bool]: (bool, _NONE),
+    Optional[str]: (str, _NONE),
+    Optional[int]: (int, _NONE),
+}
+_EXACT_FIELDS: Dict[type, Dict[str, Tuple[type, ...]]] = {}
+
+
+def _exact_fields(cls: type[CognitoModel]) -> Dict[str, Tuple[type, ...]]:
+    """Field name -> value types that ``__setattr__`` may store without the validator.
+
+    Only plain fields qualify: no constraints, not frozen, and no validators
+    on the model (any of which could change or refuse a value of the right
+    type).  Computed once per class, from field metadata (no schema build).
+    """
+    found: Dict[str, Tuple[type, ...]] = {}
+    decorators = cls.__pydantic_decorators__
+    if (
+        cls.model_config.get("validate_assignment")
+        and not cls.model_config.get("frozen")
+        and not decorators.validators
+        and not decorators.field_validators
+        and not decorators.root_validators
+        and not decorators.model_validators
+    ):
+        for name, info in cls.model_fields.items():
+            types = _UNCHANGED.get(info.annotation)
+            if types is not None and not info.metadata and not info.frozen:
+                found[name] = types
+    _EXACT_FIELDS[cls] = found
     return found
 
 

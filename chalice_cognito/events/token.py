@@ -9,7 +9,7 @@ V2 and V3 events share one shape and differ only in ``version``.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional
+from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Union
 
 from pydantic import Field
 
@@ -51,7 +51,7 @@ _PROTECTED = frozenset(
 #: ID-token claims whose values must not be objects or arrays (V2/V3).
 _SIMPLE_ID_CLAIMS = ("phone_number_verified", "email_verified", "updated_at", "address")
 #: ``ScopeType`` of the Cognito API: printable ASCII without space, ``"`` and ``\``.
-_SCOPE_PATTERN = r"[\x21\x23-\x5B\x5D-\x7E]{1,256}"
+_SCOPE_MATCH = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,256}").fullmatch
 
 
 def _protected(claim: str, token: str) -> bool:
@@ -116,9 +116,11 @@ class PreTokenGenerationV1Event(CognitoEvent):
     response: PreTokenGenerationV1Response = Field(default_factory=PreTokenGenerationV1Response)
 
     def _details(self) -> ClaimsOverrideDetails:
-        if self.response.claims_override_details is None:
-            self.response.claims_override_details = ClaimsOverrideDetails()
-        return self.response.claims_override_details
+        details = self.response.claims_override_details
+        if details is None:
+            details = ClaimsOverrideDetails()
+            self.response._set_valid("claims_override_details", details)
+        return details
 
     def override_groups(
         self,
@@ -136,15 +138,12 @@ class PreTokenGenerationV1Event(CognitoEvent):
     def add_claims(self, claims: Mapping[str, str]) -> None:
         """Add or replace ID-token claims (string values), creating the override details."""
         details = self._details()
-        details.claims_to_add_or_override = {
-            **(details.claims_to_add_or_override or {}),
-            **claims,
-        }
+        _set_claims(details, {**(details.claims_to_add_or_override or {}), **claims})
 
     def suppress_claims(self, *names: str) -> None:
         """Remove claims from the ID token."""
         details = self._details()
-        details.claims_to_suppress = _merged(details.claims_to_suppress, names)
+        _set_names(details, "claims_to_suppress", details.claims_to_suppress, names)
 
     def response_violations(self) -> List[Violation]:
         details = self.response.claims_override_details
@@ -153,8 +152,9 @@ class PreTokenGenerationV1Event(CognitoEvent):
         path = "response.claimsOverrideDetails"
         found: List[Violation] = []
         claims = details.claims_to_add_or_override or {}
-        not_strings = sorted(k for k, v in claims.items() if not isinstance(v, str))
+        not_strings = [k for k, v in claims.items() if not isinstance(v, str)]
         if not_strings:
+            not_strings.sort()
             found.append(
                 Violation(
                     f"{path}.claimsToAddOrOverride",
@@ -226,10 +226,17 @@ class PreTokenGenerationV2Event(CognitoEvent):
     request: PreTokenGenerationV2Request = Field(default_factory=PreTokenGenerationV2Request)
     response: PreTokenGenerationV2Response = Field(default_factory=PreTokenGenerationV2Response)
 
-    def _details(self) -> ClaimsAndScopeOverrideDetails:
-        if self.response.claims_and_scope_override_details is None:
-            self.response.claims_and_scope_override_details = ClaimsAndScopeOverrideDetails()
-        return self.response.claims_and_scope_override_details
+    def _details(self, first: Optional[str] = None) -> ClaimsAndScopeOverrideDetails:
+        """The override details, created (with an empty ``first`` generation) when null.
+
+        Built in one validator call, then attached without a second
+        validation: a token handler's cost is mostly these helpers.
+        """
+        details = self.response.claims_and_scope_override_details
+        if details is None:
+            details = ClaimsAndScopeOverrideDetails(**({first: {}} if first else {}))
+            self.response._set_valid("claims_and_scope_override_details", details)
+        return details
 
     def override_groups(
         self,
@@ -245,26 +252,30 @@ class PreTokenGenerationV2Event(CognitoEvent):
         )
 
     def _id(self) -> IdTokenGeneration:
-        details = self._details()
-        if details.id_token_generation is None:
-            details.id_token_generation = IdTokenGeneration()
-        return details.id_token_generation
+        details = self._details("id_token_generation")
+        gen = details.id_token_generation
+        if gen is None:
+            gen = IdTokenGeneration()
+            details._set_valid("id_token_generation", gen)
+        return gen
 
     def _access(self) -> AccessTokenGeneration:
-        details = self._details()
-        if details.access_token_generation is None:
-            details.access_token_generation = AccessTokenGeneration()
-        return details.access_token_generation
+        details = self._details("access_token_generation")
+        gen = details.access_token_generation
+        if gen is None:
+            gen = AccessTokenGeneration()
+            details._set_valid("access_token_generation", gen)
+        return gen
 
     def add_id_token_claims(self, claims: Mapping[str, JsonValue]) -> None:
         """Add or replace ID-token claims, creating the override details as needed."""
         gen = self._id()
-        gen.claims_to_add_or_override = {**(gen.claims_to_add_or_override or {}), **claims}
+        _set_claims(gen, {**(gen.claims_to_add_or_override or {}), **claims})
 
     def add_access_token_claims(self, claims: Mapping[str, JsonValue]) -> None:
         """Add or replace access-token claims, creating the override details as needed."""
         gen = self._access()
-        gen.claims_to_add_or_override = {**(gen.claims_to_add_or_override or {}), **claims}
+        _set_claims(gen, {**(gen.claims_to_add_or_override or {}), **claims})
 
     def suppress_claims(
         self, *names: str, id_token: bool = True, access_token: bool = True
@@ -276,64 +287,71 @@ class PreTokenGenerationV2Event(CognitoEvent):
         if access_token:
             gens.append(self._access())
         for gen in gens:
-            gen.claims_to_suppress = _merged(gen.claims_to_suppress, names)
+            _set_names(gen, "claims_to_suppress", gen.claims_to_suppress, names)
 
     def add_scopes(self, *scopes: str) -> None:
         """Add scopes to the access token's ``scope`` claim."""
         gen = self._access()
-        gen.scopes_to_add = _merged(gen.scopes_to_add, scopes)
+        _set_names(gen, "scopes_to_add", gen.scopes_to_add, scopes)
 
     def suppress_scopes(self, *scopes: str) -> None:
         """Remove scopes from the access token's ``scope`` claim."""
         gen = self._access()
-        gen.scopes_to_suppress = _merged(gen.scopes_to_suppress, scopes)
+        _set_names(gen, "scopes_to_suppress", gen.scopes_to_suppress, scopes)
 
     def response_violations(self) -> List[Violation]:
         details = self.response.claims_and_scope_override_details
         if details is None:
             return []
-        path = "response.claimsAndScopeOverrideDetails"
         client_id = self.caller_context.client_id
         found: List[Violation] = []
         id_gen = details.id_token_generation
         if id_gen is not None:
-            claims = id_gen.claims_to_add_or_override or {}
-            where = f"{path}.idTokenGeneration.claimsToAddOrOverride"
-            complex_ = [c for c in _SIMPLE_ID_CLAIMS if isinstance(claims.get(c), (dict, list))]
-            if complex_:
-                found.append(
-                    Violation(where, f"cannot hold objects or arrays for: {', '.join(complex_)}")
-                )
-            found += _claim_violations(where, claims, "id", client_id)
-            found += _suppress_violations(
-                f"{path}.idTokenGeneration.claimsToSuppress", id_gen.claims_to_suppress, "id"
-            )
+            claims = id_gen.claims_to_add_or_override
+            if claims:
+                complex_ = [c for c in _SIMPLE_ID_CLAIMS if isinstance(claims.get(c), (dict, list))]
+                if complex_:
+                    found.append(
+                        Violation(
+                            _V2_ID_ADD, f"cannot hold objects or arrays for: {', '.join(complex_)}"
+                        )
+                    )
+                found += _claim_violations(_V2_ID_ADD, claims, "id", client_id)
+            if id_gen.claims_to_suppress:
+                found += _suppress_violations(_V2_ID_SUPPRESS, id_gen.claims_to_suppress, "id")
         acc = details.access_token_generation
         if acc is not None:
-            where = f"{path}.accessTokenGeneration"
-            found += _claim_violations(
-                f"{where}.claimsToAddOrOverride",
-                acc.claims_to_add_or_override or {},
-                "access",
-                client_id,
-            )
-            found += _suppress_violations(
-                f"{where}.claimsToSuppress", acc.claims_to_suppress, "access"
-            )
+            if acc.claims_to_add_or_override:
+                found += _claim_violations(
+                    _V2_ACCESS + ".claimsToAddOrOverride",
+                    acc.claims_to_add_or_override,
+                    "access",
+                    client_id,
+                )
+            if acc.claims_to_suppress:
+                found += _suppress_violations(
+                    _V2_ACCESS + ".claimsToSuppress", acc.claims_to_suppress, "access"
+                )
             for wire, scopes in (
                 ("scopesToAdd", acc.scopes_to_add),
                 ("scopesToSuppress", acc.scopes_to_suppress),
             ):
-                bad = [s for s in scopes or [] if not _valid_scope(s)]
-                if bad:
+                if scopes and not all(map(_valid_scope, scopes)):
+                    bad = [s for s in scopes if not _valid_scope(s)]
                     found.append(
                         Violation(
-                            f"{where}.{wire}",
+                            f"{_V2_ACCESS}.{wire}",
                             "scopes must be 1-256 printable ASCII characters without "
                             f'spaces, " or \\: {", ".join(repr(s) for s in bad)}',
                         )
                     )
         return found
+
+
+_V2_DETAILS = "response.claimsAndScopeOverrideDetails"
+_V2_ID_ADD = f"{_V2_DETAILS}.idTokenGeneration.claimsToAddOrOverride"
+_V2_ID_SUPPRESS = f"{_V2_DETAILS}.idTokenGeneration.claimsToSuppress"
+_V2_ACCESS = f"{_V2_DETAILS}.accessTokenGeneration"
 
 
 def _is_json(value: Any) -> bool:
@@ -347,7 +365,7 @@ def _is_json(value: Any) -> bool:
 
 
 def _valid_scope(scope: Any) -> bool:
-    return isinstance(scope, str) and re.fullmatch(_SCOPE_PATTERN, scope) is not None
+    return isinstance(scope, str) and _SCOPE_MATCH(scope) is not None
 
 
 def _claim_violations(
@@ -357,6 +375,20 @@ def _claim_violations(
     client_id: Optional[str],
     check_json: bool = True,
 ) -> List[Violation]:
+    # One pass that finds nothing for the usual response; lists are built and
+    # sorted only when a rule is broken.
+    broken = False
+    for claim, value in claims.items():
+        if (
+            (check_json and not _is_json(value))
+            or _protected(claim, token)
+            or claim.startswith("dev:")
+        ):
+            broken = True
+            break
+    aud_wrong = token == "access" and "aud" in claims and claims["aud"] != client_id
+    if not broken and not aud_wrong:
+        return []
     found: List[Violation] = []
     # V1 reports non-strings itself (check_json=False); here catch what json.dumps would choke on
     # (a datetime, a set...), which Cognito would see as "Invalid JSON".
@@ -377,7 +409,7 @@ def _claim_violations(
     dev = sorted(c for c in claims if c.startswith("dev:"))
     if dev:
         found.append(Violation(where, f"dev:* attributes can only be suppressed: {', '.join(dev)}"))
-    if token == "access" and "aud" in claims and claims["aud"] != client_id:
+    if aud_wrong:
         found.append(
             Violation(where, "aud can only be added to an access token with the app client id")
         )
@@ -385,9 +417,9 @@ def _claim_violations(
 
 
 def _suppress_violations(where: str, names: Optional[List[str]], token: str) -> List[Violation]:
-    protected = sorted(n for n in names or [] if _protected(n, token))
-    if not protected:
+    if not names or not any(_protected(n, token) for n in names):
         return []
+    protected = sorted(n for n in names if _protected(n, token))
     return [Violation(where, f"cannot suppress protected claims: {', '.join(protected)}")]
 
 
@@ -396,3 +428,28 @@ def _merged(current: Optional[List[str]], extra: Iterable[str]) -> List[str]:
     out = list(current or [])
     out += [x for x in extra if x not in out]
     return out
+
+
+def _set_names(
+    model: CognitoModel, name: str, current: Optional[List[str]], extra: Iterable[str]
+) -> None:
+    """Set a list-of-strings field to ``current`` plus ``extra`` (helpers' merge).
+
+    Plain strings are already valid, so they skip the assignment validator;
+    anything else takes the validated assignment and fails as it always did.
+    """
+    merged = _merged(current, extra)
+    if all(type(x) is str for x in merged):
+        model._set_valid(name, merged)
+    else:
+        setattr(model, name, merged)
+
+
+def _set_claims(
+    model: Union[IdTokenGeneration, ClaimsOverrideDetails], merged: Dict[str, Any]
+) -> None:
+    """Set ``claims_to_add_or_override``; string keys (any JSON value) skip the validator."""
+    if all(type(k) is str for k in merged):
+        model._set_valid("claims_to_add_or_override", merged)
+    else:
+        model.claims_to_add_or_override = merged
