@@ -51,10 +51,12 @@ class PreSignUpEvent(CognitoEvent):
 
     def response_violations(self) -> List[Violation]:
         found: List[Violation] = []
+        response = self.response
+        if not (response.auto_verify_email or response.auto_verify_phone):
+            return found  # the usual response: nothing to check
         if self.trigger_source.endswith("_AdminCreateUser"):
             return found  # Cognito ignores this response for AdminCreateUser
         attrs = self.request.user_attributes
-        response = self.response
         for flag, value, attribute in (
             ("autoVerifyEmail", response.auto_verify_email, "email"),
             ("autoVerifyPhone", response.auto_verify_phone, "phone_number"),
