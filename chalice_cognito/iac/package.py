@@ -125,6 +125,7 @@ def add_cognito_to_package(
     registrations = registered_triggers(app)
     result = PackageResult()
     if not registrations:
+        _remove_stale(out_dir, terraform.FILE_NAME, ATTACH_ZIP)
         return result
     pools = parse_pools(effective_cognito_section(config_dict, stage))
     if user_pool_id:
@@ -136,11 +137,25 @@ def add_cognito_to_package(
         _package_cloudformation(out_dir, result, owner, provider)
     else:
         _package_terraform(out_dir, result, owner, provider)
+    zip_path = os.path.join(out_dir, ATTACH_ZIP)
     if result.attach_lambda:
-        zip_path = os.path.join(out_dir, ATTACH_ZIP)
         write_bundle(zip_path)
         result.files.append(os.path.abspath(zip_path))
+    else:
+        _remove_stale(out_dir, ATTACH_ZIP)
     return result
+
+
+def _remove_stale(out_dir: str, *names: str) -> None:
+    """Drop files of an earlier run into the same OUT folder that this run does not need.
+
+    Terraform loads every ``*.tf.json`` of the folder: a stale wiring file
+    would reference functions that are gone.
+    """
+    for name in names:
+        path = os.path.join(out_dir, name)
+        if os.path.isfile(path):
+            os.remove(path)
 
 
 def effective_cognito_section(config: Mapping[str, Any], stage: str) -> Dict[str, Any]:

@@ -282,6 +282,24 @@ def test_terraform_existing_pool(project, terraform_references) -> None:
     assert refs["cycles"] == []
 
 
+def test_repackaging_into_the_same_folder_drops_stale_files(project) -> None:
+    project.configure({"user_pool_id": "us-east-1_AbC123", "kms_key_arn": KEY})
+    out = project.package("--pkg-format", "terraform")
+    assert (out / "cognito-attach.zip").is_file()
+    project.configure({"user_pool_resource": "main", "kms_key_arn": KEY})
+    project.package("--pkg-format", "terraform")
+    assert not (out / "cognito-attach.zip").exists()
+    wiring = json.loads((out / "chalice-cognito.tf.json").read_text())
+    assert "aws_lambda_invocation" not in wiring["resource"]
+    # an app without triggers: no wiring file left for Terraform to load
+    (project.dir / "app.py").write_text(
+        "from chalice import Chalice\napp = Chalice(app_name='shop')\n"
+        "@app.lambda_function()\ndef f(event, context):\n    return {}\n"
+    )
+    project.package("--pkg-format", "terraform")
+    assert not (out / "chalice-cognito.tf.json").exists()
+
+
 def test_reference_check_finds_dangling_references(tmp_path: Path, terraform_references) -> None:
     """The Terraform check above can fail."""
     (tmp_path / "a.tf.json").write_text(
