@@ -38,7 +38,19 @@ ENV_USER_POOL_ID = "CHALICE_COGNITO_USER_POOL_ID"
 #: alias of the pool of the single-pool form
 DEFAULT_ALIAS = "default"
 
-_POOL_KEYS = ("user_pool_id", "user_pool_name", "region", "kms_key_arn", "on_conflict", "local")
+#: keys read by ``chalice-cognito package`` only (chalice_cognito.iac.targets):
+#: a pool defined in the template or passed as a parameter.  Accepted here so
+#: one config serves deploy and package; deploy refuses such a pool clearly.
+TEMPLATE_ONLY_KEYS = ("user_pool_resource", "user_pool_parameter", "kms_key_resource")
+_POOL_KEYS = (
+    "user_pool_id",
+    "user_pool_name",
+    "region",
+    "kms_key_arn",
+    "on_conflict",
+    "local",
+    *TEMPLATE_ONLY_KEYS,
+)
 #: keys allowed in one entry of ``user_pools`` (``default`` marks the default pool)
 _ENTRY_KEYS = (*_POOL_KEYS, "default")
 #: keys allowed next to ``user_pools``: defaults for every pool
@@ -62,6 +74,9 @@ class PoolSettings:
     #: wire to the local emulator instead of AWS (used by the local tooling)
     local: bool = False
     default: bool = False
+    #: the pool is only named for ``chalice-cognito package`` (a template
+    #: resource or parameter): there is nothing deploy could wire.
+    template_only: bool = False
 
     def plan_options(self, force: bool = False) -> PlanOptions:
         """The planner options these settings imply (``force`` comes from the CLI)."""
@@ -106,14 +121,25 @@ class CognitoConfig:
                     f"Several user pools are configured ({', '.join(self.pools)}) and none is "
                     'marked "default": true; mark one, or pass user_pool= to the trigger.'
                 )
-            return self.pools[default]
+            return self._wireable(self.pools[default])
         if alias not in self.pools:
             raise ConfigError(
                 f"Trigger names user pool {alias!r}, which is not in the cognito config of "
                 f"stage {self.stage!r}.{_did_you_mean(alias, self.pools)} "
                 f"Configured pools: {', '.join(self.pools)}."
             )
-        return self.pools[alias]
+        return self._wireable(self.pools[alias])
+
+    @staticmethod
+    def _wireable(pool: PoolSettings) -> PoolSettings:
+        if pool.template_only and not (pool.user_pool_id or pool.user_pool_name):
+            raise ConfigError(
+                f"cognito pool {pool.alias!r} is defined for packaging only "
+                "(user_pool_resource / user_pool_parameter): deploy, attach and plan need "
+                "user_pool_id or user_pool_name (per stage), or --user-pool-id; "
+                "use `chalice-cognito package` for the template."
+            )
+        return pool
 
     def check_aliases(self, aliases: Iterable[Optional[str]]) -> None:
         """Fail (ConfigError) if any trigger's pool alias cannot be resolved."""
@@ -183,6 +209,8 @@ def load_cognito_config(
         pools[alias] = replace(base, user_pool_id=override, user_pool_name=None)
 
     for settings in pools.values():
+        if settings.template_only:
+            continue  # refused when a command needs it (CognitoConfig.pool_for)
         if not settings.user_pool_id and not settings.user_pool_name:
             raise ConfigError(
                 f"Cognito {settings.label if settings.alias != DEFAULT_ALIAS else 'config'} "
@@ -279,6 +307,7 @@ def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
         on_conflict=str(on_conflict),
         local=bool(entry.get("local", False)),
         default=bool(entry.get("default", False)),
+        template_only=any(entry.get(key) for key in TEMPLATE_ONLY_KEYS),
     )
 
 

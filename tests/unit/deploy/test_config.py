@@ -122,3 +122,21 @@ def test_several_pools_without_default() -> None:
     with pytest.raises(ConfigError, match="none is marked"):
         cfg.pool_for(None)
     assert cfg.pool_for("b").user_pool_id == ID2
+
+
+def test_packaging_only_pool_keys_are_accepted_and_refused_clearly_for_deploy() -> None:
+    config = load_cognito_config(
+        {"cognito": {"user_pool_resource": "UserPool", "on_conflict": "replace"}}, "dev", environ={}
+    )
+    with pytest.raises(ConfigError, match="packaging only.*user_pool_id or user_pool_name"):
+        config.pool_for(None)
+    # a stage that names the real pool makes the same config deployable
+    staged = load_cognito_config(
+        {
+            "cognito": {"user_pool_resource": "UserPool"},
+            "stages": {"prod": {"cognito": {"user_pool_id": "us-east-1_AbC123"}}},
+        },
+        "prod",
+        environ={},
+    )
+    assert staged.pool_for(None).user_pool_id == "us-east-1_AbC123"
