@@ -11,7 +11,6 @@ This module is part of the runtime half: standard library only.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Optional, Tuple
@@ -360,6 +359,8 @@ def _did_you_mean(word: str, choices: object) -> str:
     lowered = {str(c).lower(): str(c) for c in options}
     if word.lower() in lowered:
         return f" Did you mean {lowered[word.lower()]!r}?"
+    import difflib  # only on this error path: its import is ~1 ms of a cold start
+
     close = difflib.get_close_matches(word, [str(c) for c in options], n=1, cutoff=0.6)
     return f" Did you mean {close[0]!r}?" if close else ""
 
