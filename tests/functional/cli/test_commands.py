@@ -141,3 +141,31 @@ def test_package_ships_runtime_half_only(tmp_path, run_cli, h) -> None:
     )
     template = json.loads((out / "sam.json").read_text())
     assert "ValidateSignUp" in template["Resources"]
+
+
+def test_stock_app_without_triggers_deploys_like_chalice(tmp_path, run_cli, recorder, h) -> None:
+    """No trigger, no cognito config: exactly a `chalice deploy`, no Cognito call at all."""
+    app = """
+from chalice import Chalice
+
+app = Chalice(app_name="tiny")
+
+
+@app.lambda_function()
+def worker(event, context):
+    return {"ok": True}
+"""
+    project = h.write_project(tmp_path / "tiny", app)
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    assert h.function_names() == ["tiny-dev-worker"]
+    assert "Cognito triggers" not in result.out
+    assert not [s for s, _, _ in recorder.calls if s in ("cognito-idp", "sts")]
+    result = run_cli(project, "status", "--json")
+    assert result.exit_code == 0, result.err
+    assert json.loads(result.out) == {
+        "stage": "dev",
+        "healthy": True,
+        "undeployed_functions": [],
+        "pools": [],
+    }
