@@ -571,13 +571,15 @@ def deploy(
         ensure_user_pool,
     )
 
-    config_obj = factory.create_config_obj(chalice_stage_name=stage)
+    # The app itself is loaded only once the emulator is active, so whatever it
+    # creates at import time (boto3 clients) sees the emulator's settings.
+    app_name = str(factory.load_project_config().get("app_name") or "app")
     region = next((p.region for p in cognito.pools.values() if p.region), None) or DEFAULT_REGION
     pools = {
         alias: dataclasses.replace(
             settings,
             user_pool_id=None,
-            user_pool_name=settings.user_pool_name or f"{config_obj.app_name}-{stage}",
+            user_pool_name=settings.user_pool_name or f"{app_name}-{stage}",
             region=region,
             local=True,
         )
@@ -601,7 +603,8 @@ def deploy(
                 "command and is gone when it ends."
             )
             session = factory.create_botocore_session()
-            needs_key = _aliases_needing_kms(config_obj.chalice_app, cognito)
+            app = factory.create_config_obj(chalice_stage_name=stage).chalice_app
+            needs_key = _aliases_needing_kms(app, cognito)
             for alias, settings in list(pools.items()):
                 assert settings.user_pool_name is not None
                 pool_id = ensure_user_pool(session, settings.user_pool_name, endpoint, region)
