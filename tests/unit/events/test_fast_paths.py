@@ -140,3 +140,20 @@ def test_dispatcher_echo_of_a_v2_helper_response(load_event: Loader) -> None:
             }
         },
     }
+
+
+def test_model_cache_never_lets_another_triggers_event_through(load_event: Loader) -> None:
+    from chalice_cognito.dispatch import TriggerMismatchError
+
+    def handler(event: PreSignUpEvent) -> None:
+        event.response.auto_confirm_user = True
+
+    dispatcher = TriggerDispatcher(handler, BY_NAME["PreSignUp"])
+    token_event = load_event("TokenGeneration_Authentication.v2")
+    for _ in range(2):  # the second call must not find a cached model for the source
+        with pytest.raises(TriggerMismatchError, match="belongs to PreTokenGeneration"):
+            dispatcher(dict(token_event))
+    raw = load_event("PreSignUp_SignUp")
+    for _ in range(2):  # first call caches the model; the second uses it
+        assert dispatcher(dict(raw))["response"]["autoConfirmUser"] is True
+    assert list(dispatcher._models) == [("PreSignUp_SignUp", raw.get("version"))]
