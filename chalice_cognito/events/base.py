@@ -18,19 +18,11 @@ trigger's validator, on its first event (Cognito gives a trigger 5 seconds).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Dict, List, Optional, Tuple
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-)
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
+from pydantic_core import CoreSchema, core_schema
 
 
 def _to_wire_string(value: Any) -> Any:
@@ -47,6 +39,36 @@ def _to_wire_string(value: Any) -> Any:
     return value
 
 
+class _WireStrSchema:
+    """Annotation marker that writes its core schema directly.
+
+    The same validator ``Union[StrictStr, Annotated[Union[StrictBool,
+    StrictInt, StrictFloat], AfterValidator(_to_wire_string)]]`` gives, but
+    without pydantic deriving it from those typing objects for every field
+    that uses it, a cost the first event of a cold start pays (~0.15 ms per
+    field).  A fresh schema each time: pydantic may annotate schemas in place.
+    """
+
+    __slots__ = ()
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        scalar = core_schema.union_schema(
+            [
+                core_schema.bool_schema(strict=True),
+                core_schema.int_schema(strict=True),
+                core_schema.float_schema(strict=True),
+            ]
+        )
+        return core_schema.union_schema(
+            [
+                core_schema.str_schema(strict=True),
+                core_schema.no_info_after_validator_function(_to_wire_string, scalar),
+            ]
+        )
+
+
 if TYPE_CHECKING:
     WireStr = str
 else:
@@ -54,10 +76,7 @@ else:
     #: strings).  A union, not a before-validator: real events carry strings,
     #: which the strict ``str`` branch accepts in pydantic-core without calling
     #: back into Python for every attribute value (per-invocation cost).
-    WireStr = Union[
-        StrictStr,
-        Annotated[Union[StrictBool, StrictInt, StrictFloat], AfterValidator(_to_wire_string)],
-    ]
+    WireStr = Annotated[str, _WireStrSchema()]
 #: ``dict[str, str]`` as Cognito sends user attributes, client metadata, etc.
 StringMap = Dict[str, WireStr]
 #: Any JSON value (V2/V3 claims may be objects, arrays, numbers, booleans).

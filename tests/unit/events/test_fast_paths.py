@@ -157,3 +157,35 @@ def test_model_cache_never_lets_another_triggers_event_through(load_event: Loade
     for _ in range(2):  # first call caches the model; the second uses it
         assert dispatcher(dict(raw))["response"]["autoConfirmUser"] is True
     assert list(dispatcher._models) == [("PreSignUp_SignUp", raw.get("version"))]
+
+
+@pytest.mark.parametrize("value", [None, ["secret-list"], {"secret": "map"}, b"secret-bytes"])
+def test_wire_strings_refuse_non_scalars_without_echoing_them(value: Any) -> None:
+    from chalice_cognito.events import EventParseError
+
+    raw = {
+        "version": "1",
+        "triggerSource": "PreSignUp_SignUp",
+        "request": {"userAttributes": {"custom:x": value}},
+    }
+    with pytest.raises(EventParseError) as info:
+        parse_event(raw)
+    message = str(info.value)
+    assert "request.userAttributes.custom:x.str: Input should be a valid string" in message
+    assert "secret" not in message
+
+
+def test_wire_strings_keep_strings_and_coerce_scalars() -> None:
+    raw = {
+        "version": 3,
+        "triggerSource": "PreSignUp_SignUp",
+        "request": {"userAttributes": {"a": "s", "b": False, "c": 2.5, "d": 10**20}},
+    }
+    event = parse_event(raw)
+    assert event.version == "3"
+    assert event.to_dict()["request"]["userAttributes"] == {
+        "a": "s",
+        "b": "false",
+        "c": "2.5",
+        "d": "100000000000000000000",
+    }
