@@ -1,15 +1,18 @@
 """Local-development commands of ``chalice-cognito``: ``local``, ``events generate``, ``invoke-local``.
 
-They are plain click commands registered on Chalice's own click group by
+They are plain click commands registered on ``chalice-cognito``'s click group by
 ``chalice_cognito.cli`` (see :data:`COMMANDS`), so they read the project
 directory from ``ctx.obj['project_dir']`` exactly like stock Chalice commands
-(``--project-dir``, default: the current directory).
+(``--project-dir``, default: the current directory).  ``local`` *replaces*
+stock ``chalice local``: same flags and HTTP routes, plus the Lambda Invoke
+API for the trigger handlers on the same port (:mod:`.dev_server`).
 
 Deploy-time module: click, chalice's CLI factory.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -17,18 +20,15 @@ import sys
 from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 import click
+from chalice.cli.factory import CLIFactory
 from chalice.constants import DEFAULT_STAGE_NAME
 
 from chalice_cognito.local import cognito_local
 from chalice_cognito.local.invoke_server import (
     FunctionNotFoundError,
-    InvokeServer,
     LocalFunction,
     LocalProject,
 )
-
-#: Default port of ``chalice-cognito local`` (SAM's ``start-lambda`` uses the same).
-DEFAULT_PORT = 3001
 
 
 def _project_dir(ctx: click.Context) -> str:
@@ -46,31 +46,31 @@ def _load_project(ctx: click.Context, stage: str) -> LocalProject:
     return project
 
 
-def _configure_logging() -> None:
-    # One line per invocation (chalice_cognito.local) and the dispatcher's
-    # scrubbed error lines (chalice_cognito) on stderr, once.
-    root = logging.getLogger("chalice_cognito")
-    if not any(getattr(h, "_chalice_cognito_local", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        handler._chalice_cognito_local = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)
+#: Where the parent process of ``local --port 0 --autoreload`` tells its
+#: worker processes which free port it picked (each restart keeps it).
+PORT_ENV = "CHALICE_COGNITO_LOCAL_PORT"
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 @click.command("local")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    type=click.INT,
+    show_default=True,
+    help="Port (0: any free port, printed at start).",
+)
 @click.option(
     "--stage",
     default=DEFAULT_STAGE_NAME,
-    show_default=True,
-    help="Chalice stage whose config (environment variables) the handlers run with.",
+    help="Name of the Chalice stage for the local server to use.",
 )
 @click.option(
-    "--port",
-    default=DEFAULT_PORT,
-    type=click.INT,
-    show_default=True,
-    help="Port on 127.0.0.1 (0: any free port, printed at start).",
+    "--autoreload/--no-autoreload",
+    default=True,
+    help="Automatically restart server when code changes.",
 )
 @click.option(
     "--cognito-local-config",
@@ -94,51 +94,95 @@ def _configure_logging() -> None:
 @click.pass_context
 def local(
     ctx: click.Context,
-    stage: str,
+    host: str,
     port: int,
+    stage: str,
+    autoreload: bool,
     cognito_local_config: Optional[str],
     user_pool: Optional[str],
     region: Optional[str],
 ) -> None:
-    """Serve the app's Cognito trigger handlers over the Lambda Invoke API on 127.0.0.1.
+    """Run a local server: stock `chalice local` plus the Lambda Invoke API for triggers.
 
-    Point cognito-local (or any Lambda client) at the printed endpoint.  Code
-    changes are picked up on the next invocation, without a restart.
+    Serves the app's HTTP routes exactly like `chalice local`, and on the same
+    port POST /2015-03-31/functions/{name}/invocations for its Cognito trigger
+    handlers (point cognito-local or any Lambda client at it).
     """
-    _configure_logging()
-    project = _load_project(ctx, stage)
-    if region:
-        project.region = region
-    functions = project.functions
-    try:
-        server = InvokeServer(project, port)
-    except OSError as exc:
-        raise click.ClickException(f"Cannot listen on 127.0.0.1:{port}: {exc}") from None
-    out: TextIO = sys.stdout
-    try:
+    from chalice.cli import reloader
+
+    from chalice_cognito.local.dev_server import CodeWatchingWorker, create_dev_server
+
+    factory = _factory(ctx)
+    worker = os.environ.get("CHALICE_WORKER") is not None
+    if port == 0 and autoreload:
+        # Every restarted worker must listen where the parent told cognito-local to call.
+        if not worker:
+            os.environ[PORT_ENV] = str(cognito_local.free_port())
+        port = int(os.environ.get(PORT_ENV) or 0)
+    if host not in _LOOPBACK_HOSTS and not worker:
         click.echo(
-            f"Serving the Lambda Invoke API for {len(functions)} Cognito trigger function(s) "
-            f"of {project.app_name} (stage {stage}) on {server.url}",
-            file=out,
+            f"Warning: listening on {host}: the Lambda Invoke API (trigger events carry "
+            "passwords and codes) is reachable from other machines.",
+            err=True,
         )
-        for function in sorted(functions.values(), key=lambda f: f.trigger):
-            click.echo(f"  {function.trigger:<28} {function.name}  ({function.deployed_name})")
+    # As stock `chalice local`: the app's logging goes to stdout, as in Lambda.
+    # The server adds one line per invocation (never the event).
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    logging.getLogger("chalice_cognito.local").setLevel(logging.INFO)
+    server_factory = functools.partial(create_dev_server, factory, host, port, stage, region)
+    if autoreload:
+        if cognito_local_config and not worker:
+            project = _load_project(ctx, stage)
+            if region:
+                project.region = region
+            _write_cognito_local_config(
+                project, _client_url(host, port), cognito_local_config, user_pool
+            )
+        rc = reloader.run_with_reloader(
+            server_factory, os.environ, factory.project_dir, CodeWatchingWorker
+        )
+        sys.exit(rc)
+    try:
+        server = server_factory()
+    except OSError as exc:
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {exc}") from None
+    try:
         if cognito_local_config:
-            _write_cognito_local_config(project, server, cognito_local_config, user_pool, out)
-        out.flush()
+            _write_cognito_local_config(
+                server.project,
+                _client_url(host, server.bound_port),
+                cognito_local_config,
+                user_pool,
+            )
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        server.server.server_close()
+
+
+def _factory(ctx: click.Context) -> CLIFactory:
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    factory = obj.get("factory")
+    if isinstance(factory, CLIFactory):
+        return factory
+    return CLIFactory(_project_dir(ctx), environ=os.environ)
+
+
+def _client_url(host: str, port: int) -> str:
+    """The endpoint a local Lambda client (cognito-local) should call."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _write_cognito_local_config(
     project: LocalProject,
-    server: InvokeServer,
+    url: str,
     path: str,
     user_pool: Optional[str],
-    out: TextIO,
 ) -> None:
     functions = project.functions
     names = {}
@@ -155,19 +199,19 @@ def _write_cognito_local_config(
         [f.registration for f in functions.values()], names, user_pool=user_pool
     )
     try:
-        cognito_local.write_config(path, server.url, selection.functions, project.region)
+        cognito_local.write_config(path, url, selection.functions, project.region)
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"Cannot write the cognito-local config: {exc}") from None
     click.echo(
         f"Wrote the cognito-local config {path}: "
         f"{', '.join(sorted(selection.functions)) or 'no trigger'} "
-        "(restart cognito-local to load it).",
-        file=out,
+        f"(Lambda endpoint {url}; restart cognito-local to load it).",
     )
     for trigger, reason in selection.skipped:
-        click.echo(f"  not emulated: {trigger}: {reason}", file=out)
+        click.echo(f"  not emulated: {trigger}: {reason}")
     for note in selection.notes:
-        click.echo(f"  note: {note}", file=out)
+        click.echo(f"  note: {note}")
+    sys.stdout.flush()
 
 
 @click.group("events")

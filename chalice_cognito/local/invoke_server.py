@@ -201,10 +201,11 @@ class LocalProject:
             os.path.join(self.project_dir, "app.py"),
             os.path.join(self.project_dir, ".chalice", "config.json"),
         ]
-        lib = os.path.join(self.project_dir, "chalicelib")
-        for root, dirs, files in os.walk(lib):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            paths.extend(os.path.join(root, f) for f in sorted(files))
+        # What Chalice packages besides app.py: chalicelib/ and vendor/.
+        for tree in ("chalicelib", "vendor"):
+            for root, dirs, files in os.walk(os.path.join(self.project_dir, tree)):
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+                paths.extend(os.path.join(root, f) for f in sorted(files) if not f.endswith(".pyc"))
         found = []
         for path in paths:
             try:
@@ -213,6 +214,22 @@ class LocalProject:
                 continue
             found.append((path, st.st_mtime_ns, st.st_size))
         return tuple(found)
+
+    def adopt(self, app: chalice_app.Chalice) -> None:
+        """Serve the triggers of ``app``, already imported from this project by the caller.
+
+        ``chalice-cognito local`` imports the app once (Chalice's way, for the
+        HTTP routes) and hands it over, so routes and triggers share one copy
+        of the app's modules.  A later change to the project's files still
+        re-imports it here on the next invocation.
+        """
+        with self._lock:
+            factory = CLIFactory(self.project_dir, environ=os.environ)
+            config = factory.create_config_obj(chalice_stage_name=self.stage)
+            functions = self._describe_functions(app, config)
+            self._fingerprint = self.code_fingerprint()
+            self._app, self._config, self._functions = app, config, functions
+            self._load_error = None
 
     def refresh(self) -> bool:
         """Re-import the app if its files changed; True when a (re)load happened."""
@@ -438,15 +455,40 @@ def serve_in_thread(server: InvokeServer) -> threading.Thread:
     return thread
 
 
-class _InvokeHandler(BaseHTTPRequestHandler):
-    server: InvokeServer
-    protocol_version = "HTTP/1.1"
-    server_version = "chalice-cognito-local"
+class InvokeRequests:
+    """The Lambda Invoke API for a :class:`LocalProject`, as a request-handler mixin.
 
-    def do_POST(self) -> None:
+    Mixed into :class:`_InvokeHandler` (the Invoke-only server) and into the
+    ``chalice-cognito local`` handler, which answers the same path next to
+    the app's HTTP routes (:mod:`chalice_cognito.local.dev_server`).
+    """
+
+    # Provided by BaseHTTPRequestHandler.
+    path: str
+    headers: Any
+    rfile: Any
+    wfile: Any
+    send_response: Any
+    send_header: Any
+    end_headers: Any
+
+    def invoke_project(self) -> LocalProject:
+        """The project whose handlers this request runs."""
+        raise NotImplementedError
+
+    def run_in_background(self, target: Any, *args: Any) -> None:
+        """Run an asynchronous (``Event``) invocation after answering 202."""
+        threading.Thread(target=target, args=args, daemon=True).start()
+
+    @staticmethod
+    def is_invoke_path(path: str) -> bool:
+        """True for ``/2015-03-31/functions/{name}/invocations`` (query string ignored)."""
+        return _INVOKE_PATH.match(urlsplit(path).path) is not None
+
+    def handle_invoke(self, body: bytes) -> None:
+        """Answer one ``POST`` on the Invoke path (``body``: the request body, already read)."""
         parts = urlsplit(self.path)
         match = _INVOKE_PATH.match(parts.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if match is None:
             self._send_error(
                 HTTPStatus.NOT_FOUND,
@@ -457,7 +499,7 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             return
         identifier = unquote(match.group("name"))
         qualifier = parse_qs(parts.query).get("Qualifier")
-        project = self.server.project
+        project = self.invoke_project()
         target: LocalFunction | str = identifier
         try:
             # While the app fails to import, every name gets the import error
@@ -494,7 +536,7 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             return
         if invocation_type == "Event":
             # Asynchronous invocation: accepted now, run in the background.
-            self.server.run_in_background(self._run, target, event)
+            self.run_in_background(self._run, target, event)
             self._send(HTTPStatus.ACCEPTED, b"", {})
             return
         result = self._run(target, event)
@@ -505,7 +547,7 @@ class _InvokeHandler(BaseHTTPRequestHandler):
 
     def _run(self, target: LocalFunction | str, event: Any) -> InvokeResult:
         try:
-            result = self.server.project.invoke(target, event)
+            result = self.invoke_project().invoke(target, event)
         except FunctionNotFoundError as exc:  # the app changed since the lookup
             result = InvokeResult(lambda_error_payload(exc), "ResourceNotFoundException")
         source = event.get("triggerSource") if isinstance(event, Mapping) else None
@@ -536,6 +578,22 @@ class _InvokeHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(body)
+
+
+class _InvokeHandler(InvokeRequests, BaseHTTPRequestHandler):
+    server: InvokeServer
+    protocol_version = "HTTP/1.1"
+    server_version = "chalice-cognito-local"
+
+    def invoke_project(self) -> LocalProject:
+        return self.server.project
+
+    def run_in_background(self, target: Any, *args: Any) -> None:
+        self.server.run_in_background(target, *args)
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.handle_invoke(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         # http.server's access log is replaced by the one line per invocation.

@@ -1,9 +1,10 @@
-"""cognito-local invoking the example app's triggers through ``chalice-cognito``'s Invoke server.
+"""cognito-local invoking the example app's triggers through ``chalice-cognito local``.
 
 Real parts only: the pinned cognito-local (``node_modules/.bin/cognito-local``,
-installed by ``make setup``/``make test``) and the ``chalice-cognito`` command in a
-subprocess serving a copy of the repository's example app (``app.py`` and
-``chalicelib/``, unchanged).  The example app's boto3 calls (PostConfirmation
+installed by ``make setup``/``make test``) and ``chalice-cognito local`` (stock
+``chalice local`` plus the Lambda Invoke API, with its default autoreload: a
+parent process and a worker) in a subprocess serving a copy of the
+repository's example app (``app.py`` and ``chalicelib/``, unchanged).  The example app's boto3 calls (PostConfirmation
 adds the user to a group) go to cognito-local too, through
 ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -55,13 +57,11 @@ class Stack:
 
 
 def _local_command_name() -> str:
-    """The name under which ``chalice-cognito`` registers the Invoke server command."""
+    """``local``: chalice-cognito's server replaces stock ``chalice local``."""
     from chalice_cognito.cli import cli
 
-    for name, command in cli.commands.items():
-        if command is commands.local:
-            return name
-    raise AssertionError("chalice-cognito does not register chalice_cognito.local.commands.local")
+    assert cli.commands["local"] is commands.local
+    return "local"
 
 
 def _wait_for_line(path: Path, needle: str, process: subprocess.Popen[bytes]) -> str:
@@ -115,9 +115,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with open(server_log, "wb") as log:
         server = subprocess.Popen(
             [
-                sys.executable,
-                "-c",
-                "import sys; from chalice_cognito.cli import main; sys.exit(main())",
+                # The console script: the autoreload parent re-runs its own argv.
+                str(Path(sys.executable).parent / "chalice-cognito"),
                 "--project-dir",
                 str(project),
                 _local_command_name(),
@@ -132,10 +131,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # Its own process group: the autoreload parent and its worker stop together.
+            start_new_session=True,
         )
     cognito = None
     try:
         _wait_for_line(server_log, "Wrote the cognito-local config", server)
+        _wait_for_line(server_log, "Lambda Invoke API for", server)
         cognito = CognitoLocal(str(emulator_dir), port=cognito_port, binary=BINARY).start()
         idp = boto3.client("cognito-idp", endpoint_url=cognito_url, region_name="us-east-1")
         pool_id = idp.create_user_pool(PoolName="shop")["UserPool"]["Id"]
@@ -149,9 +151,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         if cognito is not None:
             cognito.stop()
-        server.terminate()
+        _stop_group(server)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server's process group (the autoreload parent and its worker)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            server.wait(timeout=10)
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=10)
+            break
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            continue
+    process.wait()

@@ -117,3 +117,16 @@ def test_config_names_only_the_emulated_triggers(stack: Stack) -> None:
     endpoint = config["LambdaClient"]["endpoint"]
     assert endpoint.startswith("http://127.0.0.1:")
     assert f"on {endpoint}" in stack.server_output()
+
+
+def test_the_invoke_endpoint_is_stock_chalice_local_too(stack: Stack) -> None:
+    import urllib.error
+    import urllib.request
+
+    config = json.loads((Path(stack.cognito.workdir) / ".cognito" / "config.json").read_text())
+    endpoint = config["LambdaClient"]["endpoint"]
+    # The example app has no HTTP route: stock `chalice local` answers like API Gateway.
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(endpoint + "/orders")
+    assert info.value.code == 403
+    assert b"Missing Authentication Token" in info.value.read()
