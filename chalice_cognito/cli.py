@@ -1099,17 +1099,17 @@ def status(
 
 
 def _register_local_commands() -> None:
-    """Add :data:`chalice_cognito.local.commands.COMMANDS`; a stock name is never shadowed."""
+    """Add :data:`chalice_cognito.local.commands.COMMANDS`.
+
+    Their ``local`` replaces stock ``chalice local``: it is a superset (same
+    flags and HTTP routes, plus the Lambda Invoke API for the trigger handlers).
+    """
     try:
         from chalice_cognito.local.commands import COMMANDS
     except ImportError:
         return
     for command in COMMANDS:
-        name = command.name or ""
-        if name in cli.commands:
-            # e.g. the Lambda-invoke server `local`: stock `chalice local` keeps its name.
-            name = f"{name}-lambda"
-        cli.add_command(command, name)
+        cli.add_command(command, command.name)
 
 
 _register_local_commands()
