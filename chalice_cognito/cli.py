@@ -375,13 +375,14 @@ def _echo_results(results: Sequence[PoolResult], title: str) -> None:
             )
 
 
-def _echo_grants(grants: Mapping[str, Any]) -> None:
-    from chalice_cognito.deploy.grants import describe
+def _echo_grants(results: Sequence[Any]) -> None:
+    """The grants table: what each trigger function was granted, and on which role."""
+    from chalice_cognito.deploy.grants import format_results
 
-    if grants:
+    if results:
         click.echo("Trigger grants (IAM):")
-        for name in sorted(grants):
-            click.echo(f"  {name}: {describe(grants[name])}")
+        for line in format_results(results):
+            click.echo(f"  {line}")
 
 
 # -- shared plumbing ---------------------------------------------------------------
@@ -677,7 +678,7 @@ def _deploy(
     stage_wiring = StageWiring(factory.project_dir, stage, app, wiring, cognito, force)
 
     extra_steps: List[Any] = []
-    grants: Dict[str, Any] = {}
+    grants_step: Any = None
     if stage_wiring.has_work:
         # Preflight (reads only): every pool exists and no slot is refused, with
         # the ARNs the functions will have, so a refusal stops before anything is created.
@@ -692,8 +693,8 @@ def _deploy(
         if stage_wiring.registrations:
             from chalice_cognito.deploy.grants import CognitoGrantsStep
 
-            grants = stage_wiring.grants()
-            extra_steps.append(CognitoGrantsStep(grants))
+            grants_step = CognitoGrantsStep(stage_wiring.grants())
+            extra_steps.append(grants_step)
 
     def post_deploy(_config: Config, deployed_values: Dict[str, Any]) -> List[PoolResult]:
         if not stage_wiring.has_work:
@@ -706,7 +707,7 @@ def _deploy(
     factory.create_deployment_reporter(ui=ui).display_report(deployed_values)
     results: List[PoolResult] = deployer.post_deploy_result or []
     _echo_results(results, "Cognito triggers:")
-    _echo_grants(grants)
+    _echo_grants(grants_step.results if grants_step is not None else [])
     if smoke:
         _smoke(config, deployer)
 
