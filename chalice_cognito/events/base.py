@@ -209,20 +209,31 @@ _UNCHANGED: Dict[Any, Tuple[type, ...]] = {
     Optional[int]: (int, _NONE),
 }
 _EXACT_FIELDS: Dict[type, Dict[str, Tuple[type, ...]]] = {}
+#: model_config options that make the validator change or refuse a plain str.
+_STR_OPTIONS = (
+    "str_strip_whitespace",
+    "str_to_lower",
+    "str_to_upper",
+    "str_min_length",
+    "str_max_length",
+)
 
 
 def _exact_fields(cls: type[CognitoModel]) -> Dict[str, Tuple[type, ...]]:
     """Field name -> value types that ``__setattr__`` may store without the validator.
 
-    Only plain fields qualify: no constraints, not frozen, and no validators
-    on the model (any of which could change or refuse a value of the right
-    type).  Computed once per class, from field metadata (no schema build).
+    Only plain fields qualify: no constraints, not frozen, no validators on
+    the model and no string options in its config (any of which could change
+    or refuse a value of the right type).  Computed once per class, from field
+    metadata (no schema build).
     """
     found: Dict[str, Tuple[type, ...]] = {}
     decorators = cls.__pydantic_decorators__
+    config = cls.model_config
     if (
-        cls.model_config.get("validate_assignment")
-        and not cls.model_config.get("frozen")
+        config.get("validate_assignment")
+        and not config.get("frozen")
+        and not any(option in config for option in _STR_OPTIONS)
         and not decorators.validators
         and not decorators.field_validators
         and not decorators.root_validators

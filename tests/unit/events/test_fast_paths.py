@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Optional
 
 import pytest
-from pydantic import Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from chalice_cognito.catalogue import BY_NAME
 from chalice_cognito.dispatch import TriggerDispatcher
@@ -80,7 +80,16 @@ class _Constrained(CognitoModel):
     name: Optional[str] = None
 
 
+class _Stripped(CognitoModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: Optional[str] = None
+
+
 def test_models_with_validators_or_constraints_are_never_shortcut() -> None:
+    stripped = _Stripped()
+    stripped.name = "  padded  "
+    assert stripped.name == "padded"
     checked = _Checked()
     with pytest.raises(ValidationError):
         checked.flag = False
