@@ -820,7 +820,11 @@ def package(
         raise click.Abort()
     add_to_package = _iac_hook()
     options = factory.create_package_options()
-    with chalice_hooks.cognito_packaging():
+    from chalice_cognito.deploy.grants import NarrowDeclaredActionsStep
+
+    # access= actions are granted on the pool by the IaC step: no wildcard copy
+    narrow = NarrowDeclaredActionsStep(registered_triggers(config.chalice_app))
+    with chalice_hooks.cognito_packaging(extra_steps=[narrow]):
         packager = factory.create_app_packager(
             config, options, pkg_format, template_format, merge_template
         )
