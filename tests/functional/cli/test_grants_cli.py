@@ -308,3 +308,30 @@ def test_key_arn_set_by_hand_to_another_key_is_refused_before_any_write(
     assert result.exit_code == 1, result.err + result.out
     assert "CHALICE_COGNITO_KMS_KEY_ARN" in result.err and "remove" in result.err
     _assert_nothing_written(result, recorder, h, pool["Id"])
+
+
+def test_unknown_action_stops_the_deploy_with_a_suggestion_before_any_write(
+    tmp_path, run_cli, recorder, h
+) -> None:
+    pool = h.create_pool()
+    key = create_key()
+    project = deploy_project(
+        tmp_path, run_cli, h, {"cognito": {"user_pool_id": pool["Id"], "kms_key_arn": key}}
+    )
+    source = (project / "app.py").read_text()
+    (project / "app.py").write_text(
+        source.replace('["AdminAddUserToGroup"]', '["AdminAddUserToGrup"]')
+    )
+    recorder.clear()
+    result = run_cli(project, "deploy", "--stage", "dev")
+    # the app fails to import, as any error in app.py does under `chalice deploy`:
+    # the traceback points at the decorator's line, the last line says what to write
+    assert result.exit_code != 0
+    last = result.err.strip().splitlines()[-1]
+    assert "Unknown Cognito action 'AdminAddUserToGrup'" in last
+    assert "Did you mean 'AdminAddUserToGroup'?" in last
+    assert str(project / "app.py") in result.err
+    writes = [n for n in recorder.names() if n.startswith(h.WRITE_PREFIXES)]
+    assert writes == []
+    assert h.function_names() == []
+    assert h.lambda_config(pool["Id"]) == {}
