@@ -335,3 +335,29 @@ def test_unknown_action_stops_the_deploy_with_a_suggestion_before_any_write(
     assert writes == []
     assert h.function_names() == []
     assert h.lambda_config(pool["Id"]) == {}
+
+
+def test_dropping_access_and_the_sender_revokes_their_grants(tmp_path, run_cli, h) -> None:
+    pool = h.create_pool()
+    key = create_key()
+    project = deploy_project(
+        tmp_path, run_cli, h, {"cognito": {"user_pool_id": pool["Id"], "kms_key_arn": key}}
+    )
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    (document,) = role_policies("grantsapp-dev").values()
+    assert allows(document, "cognito-idp:") and allows(document, "kms:")
+
+    # the same app without access= and without the sender
+    (project / "app.py").write_text(
+        'from chalice_cognito import Chalice\n\napp = Chalice(app_name="grantsapp")\n\n\n'
+        '@app.cognito_trigger("PostConfirmation")\ndef post_confirmation(event):\n'
+        "    return event\n"
+    )
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    (document,) = role_policies("grantsapp-dev").values()
+    assert allows(document, "cognito-idp:") == []
+    assert allows(document, "kms:") == []
+    assert "Trigger grants (IAM):" not in result.out
+    assert "KMSKeyID" not in h.lambda_config(pool["Id"])
