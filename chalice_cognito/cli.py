@@ -1,8 +1,9 @@
 """``chalice-cognito``: a drop-in for the ``chalice`` command that also wires user pools.
 
 Every stock Chalice subcommand and flag is Chalice's own click command, reused
-unchanged (``logs``, ``invoke``, ``url``, ``new-project``, ``local``, ...).
+unchanged (``logs``, ``invoke``, ``url``, ``new-project``, ...).
 ``deploy``, ``delete`` and ``package`` do the stock work plus the pool wiring;
+``local`` is stock ``chalice local`` plus the Lambda Invoke API for triggers;
 ``attach``, ``detach``, ``plan`` and ``status`` are new; the local-development
 commands of :mod:`chalice_cognito.local.commands` are registered too.
 
@@ -569,6 +570,7 @@ def deploy(
         DEFAULT_REGION,
         EmbeddedAWS,
         create_kms_key,
+        ensure_groups,
         ensure_user_pool,
     )
 
@@ -610,6 +612,9 @@ def deploy(
                 assert settings.user_pool_name is not None
                 pool_id = ensure_user_pool(session, settings.user_pool_name, endpoint, region)
                 click.echo(f"User pool {settings.user_pool_name!r} in the emulator: {pool_id}")
+                if settings.local_groups:
+                    ensure_groups(session, endpoint, region, pool_id, settings.local_groups)
+                    click.echo(f"  groups (local_groups): {', '.join(settings.local_groups)}")
                 if alias in needs_key and not settings.kms_key_arn:
                     key = create_kms_key(
                         session, endpoint, region, f"custom senders of {settings.user_pool_name}"
@@ -709,10 +714,16 @@ def _deploy(
     _echo_results(results, "Cognito triggers:")
     _echo_grants(grants_step.results if grants_step is not None else [])
     if smoke:
-        _smoke(config, deployer)
+        _smoke(config, deployer, stage_wiring, deployed_values)
 
 
-def _smoke(config: Config, deployer: chalice_hooks.CognitoDeployer) -> None:
+def _smoke(
+    config: Config,
+    deployer: chalice_hooks.CognitoDeployer,
+    stage_wiring: StageWiring,
+    deployed_values: Mapping[str, Any],
+) -> None:
+    """Run every trigger from the zip: as Lambda would on the embedded AWS, zip-only elsewhere."""
     from chalice_cognito.local import smoke
     from chalice_cognito.testing import sample_event
 
@@ -723,12 +734,48 @@ def _smoke(config: Config, deployer: chalice_hooks.CognitoDeployer) -> None:
     def event(source: str, version: Optional[str]) -> Mapping[str, Any]:
         return sample_event(source, version=version) if version else sample_event(source)
 
-    calls = smoke.calls_for_app(config.chalice_app, event)
+    app = config.chalice_app
+    calls = smoke.calls_for_app(app, event)
     if not calls:
         click.echo("Smoke test: the app has no Cognito trigger handlers.")
         return
-    report = smoke.run_zip(packages[-1], calls)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    pools = stage_wiring.cognito.pools
+    if not (pools and all(p.local for p in pools.values()) and _local_confirm_delay() == 0.0):
+        report = smoke.run_zip(packages[-1], calls)
+        click.echo(smoke.format_report(report))
+        if not report.ok:
+            raise _fail("Smoke test failed.")
+        return
+
+    import botocore.session
+
+    from chalice_cognito.local import emulated_smoke
+
+    session = botocore.session.get_session()
+    region = next(iter(stage_wiring.resolve().values())).region or "us-east-1"
+    pool_ids = {alias: ref.pool_id for alias, ref in stage_wiring.resolve().items()}
+    pool_of_function = {
+        r.function_name: pool_ids[stage_wiring.cognito.pool_for(r.user_pool).alias]
+        for r in stage_wiring.registrations
+    }
+    prepared = emulated_smoke.prepare(
+        session,
+        endpoint,
+        region,
+        app,
+        pool_of_function,
+        deployed_arns(deployed_values),
+        config.project_dir,
+        event,
+    )
+    click.echo("Smoke test in the emulator, as Lambda runs the functions:")
+    for note in prepared.notes:
+        click.echo(f"  {note}")
+    report = smoke.run_zip(packages[-1], prepared.calls, runtime=prepared.runtime)
     click.echo(smoke.format_report(report))
+    for line in emulated_smoke.observe(session, endpoint, region, prepared):
+        click.echo(f"  emulator after the run: {line}")
     if not report.ok:
         raise _fail("Smoke test failed.")
 

@@ -14,7 +14,8 @@ and are covered by tests against that version):
   (attach new ARNs, detach vanished slots), and only then the held-back
   deletions: no gap, no dangling trigger.
 * packagers that add the plugin's *runtime half* (and its pydantic
-  requirement) to the deployment zip, never its deploy-time half;
+  requirement) to the deployment zip, never its deploy-time half, and leave
+  out the AWS SDK the Lambda runtime already provides;
 * :func:`create_build_stage` -- Chalice's build stage with those packagers and
   extra steps (the ``access=`` grants step of :mod:`.grants`);
 * :func:`cognito_analyzer` -- lets Chalice's policy autogeneration see boto3
@@ -129,19 +130,159 @@ def effective_requirements(user_text: str) -> str:
     packager downloads from, and would drag the deploy-time half along): the
     runtime half is added by the packager itself.  The plugin's runtime
     requirements (pydantic) are appended unless the user already pins them.
+    A last comment names the Lambda-provided distributions the zip leaves out
+    (see :func:`prune_runtime_provided`): it is part of the file Chalice hashes
+    into the zip name, so a change of that rule never reuses a stale zip.
     """
     lines = [ln for ln in user_text.splitlines() if _req_name(ln) != "chalice-cognito"]
     named = {_req_name(ln) for ln in lines}
     for req in runtime_requirements():
         if _req_name(req) not in named:
             lines.append(req)
+    left_out = sorted(set(LAMBDA_RUNTIME_PROVIDED) - named)
+    if left_out:
+        lines.append(
+            "# chalice-cognito: provided by the Lambda runtime, left out of the zip "
+            "unless needed otherwise: " + ", ".join(left_out)
+        )
     return "\n".join(lines).strip() + "\n"
+
+
+# -- packages the Lambda Python runtime already provides ------------------------
+
+#: Distributions every AWS Lambda Python runtime ships outside the zip (the AWS
+#: SDK and what it needs), normalised names.  The first group is always left
+#: out of the zip; the second only when nothing kept in the zip requires it,
+#: since another package may need a newer release than the runtime's (urllib3).
+LAMBDA_RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath")
+LAMBDA_RUNTIME_SDK_DEPS = ("python-dateutil", "six", "urllib3")
+LAMBDA_RUNTIME_PROVIDED = (*LAMBDA_RUNTIME_SDK, *LAMBDA_RUNTIME_SDK_DEPS)
+
+
+def _dist_infos(site_packages: Path) -> Dict[str, Path]:
+    """Normalised distribution name -> its ``.dist-info`` directory."""
+    import email.parser
+
+    found: Dict[str, Path] = {}
+    for info in sorted(site_packages.glob("*.dist-info")):
+        metadata = info / "METADATA"
+        name: Optional[str] = None
+        if metadata.is_file():
+            headers = email.parser.Parser().parsestr(
+                metadata.read_text(encoding="utf-8", errors="replace"), headersonly=True
+            )
+            name = headers.get("Name")
+        name = name or info.name.split("-", 1)[0]
+        found[re.sub(r"[-_.]+", "-", name).lower()] = info
+    return found
+
+
+def _requires(info: Path) -> List[str]:
+    """Normalised names a distribution requires (extras-only requirements skipped).
+
+    Environment markers other than extras are not evaluated: counting a
+    requirement that might not apply only keeps a package in the zip.
+    """
+    import email.parser
+
+    metadata = info / "METADATA"
+    if not metadata.is_file():
+        return []
+    headers = email.parser.Parser().parsestr(
+        metadata.read_text(encoding="utf-8", errors="replace"), headersonly=True
+    )
+    out = []
+    for requirement in headers.get_all("Requires-Dist") or []:
+        if "extra ==" in requirement.replace('"', "'").replace("extra==", "extra =="):
+            continue
+        name = _req_name(requirement)
+        if name:
+            out.append(name)
+    return out
+
+
+def runtime_provided_to_prune(site_packages: Path, named: Sequence[str]) -> List[str]:
+    """Which Lambda-provided distributions installed in ``site_packages`` to leave out.
+
+    ``named``: normalised names the user's requirements.txt names directly.  A
+    named one is kept with every Lambda-provided distribution it needs (a
+    pinned newer boto3 needs its own botocore); the SDK's dependencies
+    (dateutil, six, urllib3) are also kept when a package the zip keeps needs
+    them.  Everything else of the runtime's SDK is left out.
+    """
+    infos = _dist_infos(site_packages)
+    provided = {n for n in LAMBDA_RUNTIME_PROVIDED if n in infos}
+    kept = {n for n in provided if n in set(named)}
+    todo = list(kept)
+    while todo:
+        for requirement in _requires(infos[todo.pop()]):
+            if requirement in provided and requirement not in kept:
+                kept.add(requirement)
+                todo.append(requirement)
+    others = [n for n in infos if n not in provided]
+    needed = {req for n in [*others, *kept] for req in _requires(infos[n])}
+    prune = {n for n in LAMBDA_RUNTIME_SDK if n in provided and n not in kept}
+    prune |= {
+        n for n in LAMBDA_RUNTIME_SDK_DEPS if n in provided and n not in kept and n not in needed
+    }
+    return sorted(prune)
+
+
+def prune_runtime_provided(site_packages: str, named: Sequence[str]) -> List[str]:
+    """Delete the Lambda-provided distributions from a built ``site-packages``; return them.
+
+    Files come from each distribution's ``RECORD`` (what the wheel installed),
+    so a namespace shared with a kept package loses only the pruned files.
+    """
+    root = Path(site_packages)
+    infos = _dist_infos(root)
+    pruned = runtime_provided_to_prune(root, named)
+    for name in pruned:
+        info = infos[name]
+        record = info / "RECORD"
+        paths: List[Path] = []
+        if record.is_file():
+            for line in record.read_text(encoding="utf-8", errors="replace").splitlines():
+                relative = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line
+                if relative:
+                    paths.append(root / relative)
+        for path in paths:
+            resolved = path.resolve()
+            if root.resolve() in resolved.parents and resolved.is_file():
+                resolved.unlink()
+        for path in sorted({p.parent for p in paths}, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                if path.resolve() != root.resolve():
+                    _remove_empty_tree(path)
+        if info.exists():
+            import shutil
+
+            shutil.rmtree(info)
+    return pruned
+
+
+def _remove_empty_tree(path: Path) -> None:
+    """Remove ``path`` if only empty directories (and bytecode caches) remain under it."""
+    if not path.is_dir():
+        return
+    for child in path.iterdir():
+        if child.is_dir():
+            _remove_empty_tree(child)
+    leftovers = [c for c in path.iterdir() if c.name != "__pycache__"]
+    if not leftovers:
+        import shutil
+
+        shutil.rmtree(path)
 
 
 class _RuntimeHalfMixin:
     """Adds the plugin's runtime half and requirements to Chalice's packagers."""
 
     _osutils: OSUtils
+    #: normalised names the user's requirements.txt names (kept even if Lambda provides them)
+    _user_named: Tuple[str, ...] = ()
+    #: what the last build left out of the zip (Lambda-provided distributions)
+    pruned_runtime_provided: Tuple[str, ...] = ()
 
     def _get_requirements_filename(self, project_dir: str) -> str:
         user_file = os.path.join(project_dir, "requirements.txt")
@@ -149,6 +290,9 @@ class _RuntimeHalfMixin:
         if os.path.isfile(user_file):
             with open(user_file, encoding="utf-8") as f:
                 user_text = f.read()
+        self._user_named = tuple(
+            sorted({n for n in map(_req_name, user_text.splitlines()) if n is not None})
+        )
         target_dir = os.path.join(project_dir, ".chalice", *_REQUIREMENTS_DIR)
         os.makedirs(target_dir, exist_ok=True)
         target = os.path.join(target_dir, _REQUIREMENTS_NAME)
@@ -161,6 +305,18 @@ class _RuntimeHalfMixin:
             with open(target, "w", encoding="utf-8") as f:
                 f.write(wanted)
         return target
+
+    def _build_python_dependencies(
+        self, python_version: str, requirements_filepath: str, site_packages_dir: str
+    ) -> None:
+        # Lambda's runtime already has the AWS SDK: shipping it again only
+        # makes the zip bigger (and shadows the runtime's copy).
+        super()._build_python_dependencies(  # type: ignore[misc]
+            python_version, requirements_filepath, site_packages_dir
+        )
+        self.pruned_runtime_provided = tuple(
+            prune_runtime_provided(site_packages_dir, self._user_named)
+        )
 
     def _iter_app_filenames(self, project_dir: str) -> Iterator[Tuple[str, str]]:
         yield from super()._iter_app_filenames(project_dir)  # type: ignore[misc]

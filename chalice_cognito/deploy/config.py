@@ -6,6 +6,8 @@ Two forms, at the top level (every stage) and/or under ``stages.<stage>``
     "cognito": {"user_pool_id": "eu-west-1_AbC", "kms_key_arn": "arn:aws:kms:...",
                 "on_conflict": "fail", "local": false}
 
+    "cognito": {"local": true, "user_pool_name": "shop-local", "local_groups": ["customers"]}
+
     "cognito": {"user_pools": {
         "customers": {"user_pool_name": "customers-prod", "default": true},
         "staff": {"user_pool_id": "eu-west-1_XyZ", "on_conflict": "replace"}}}
@@ -49,6 +51,7 @@ _POOL_KEYS = (
     "kms_key_arn",
     "on_conflict",
     "local",
+    "local_groups",
     *TEMPLATE_ONLY_KEYS,
 )
 #: keys allowed in one entry of ``user_pools`` (``default`` marks the default pool)
@@ -73,6 +76,8 @@ class PoolSettings:
     on_conflict: str = "fail"
     #: wire to the local emulator instead of AWS (used by the local tooling)
     local: bool = False
+    #: groups created in the emulator's pool (local deploys only; ignored on AWS)
+    local_groups: Tuple[str, ...] = ()
     default: bool = False
     #: the pool is only named for ``chalice-cognito package`` (a template
     #: resource or parameter): there is nothing deploy could wire.
@@ -298,6 +303,9 @@ def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
     for flag in ("local", "default"):
         if flag in entry and not isinstance(entry[flag], bool):
             raise ConfigError(f"{where}: {flag} must be true or false.")
+    groups = entry.get("local_groups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+        raise ConfigError(f"{where}: local_groups must be a list of group names.")
     return PoolSettings(
         alias=alias,
         user_pool_id=pool_id,
@@ -306,6 +314,7 @@ def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
         kms_key_arn=kms,
         on_conflict=str(on_conflict),
         local=bool(entry.get("local", False)),
+        local_groups=tuple(groups),
         default=bool(entry.get("default", False)),
         template_only=any(entry.get(key) for key in TEMPLATE_ONLY_KEYS),
     )

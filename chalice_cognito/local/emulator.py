@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from typing import Any, Dict, Iterator, Mapping, MutableMapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional
 
 #: Dummy credentials and region of the embedded AWS.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -157,3 +157,133 @@ def create_kms_key(session: Any, endpoint_url: str, region: str, description: st
         raise EmulatorError(f"Refusing to create a KMS key outside the emulator ({endpoint_url}).")
     client = session.create_client("kms", region_name=region, endpoint_url=endpoint_url)
     return str(client.create_key(Description=description)["KeyMetadata"]["Arn"])
+
+
+# -- seeding the emulator for the smoke run (loopback only) -----------------------
+
+
+def _require_loopback(endpoint_url: str, what: str) -> None:
+    if not endpoint_url.startswith(f"http://{LOOPBACK}:"):
+        raise EmulatorError(f"Refusing to {what} outside the emulator ({endpoint_url}).")
+
+
+def ensure_groups(
+    session: Any, endpoint_url: str, region: str, pool_id: str, groups: Any
+) -> List[str]:
+    """Create the named groups in an emulator pool (the stage's ``local_groups``); return new ones."""
+    _require_loopback(endpoint_url, "create user pool groups")
+    client = session.create_client("cognito-idp", region_name=region, endpoint_url=endpoint_url)
+    existing = {g["GroupName"] for g in client.list_groups(UserPoolId=pool_id).get("Groups", [])}
+    created = []
+    for name in groups:
+        if name not in existing:
+            client.create_group(UserPoolId=pool_id, GroupName=name)
+            created.append(str(name))
+    return created
+
+
+#: Attributes Cognito manages itself: never passed to AdminCreateUser.
+_MANAGED_ATTRIBUTES = ("sub",)
+
+
+def create_user(
+    session: Any,
+    endpoint_url: str,
+    region: str,
+    pool_id: str,
+    username: str,
+    attributes: Mapping[str, str],
+) -> bool:
+    """AdminCreateUser in an emulator pool (no message sent); False if the user exists."""
+    _require_loopback(endpoint_url, "create users")
+    client = session.create_client("cognito-idp", region_name=region, endpoint_url=endpoint_url)
+    try:
+        client.admin_get_user(UserPoolId=pool_id, Username=username)
+        return False
+    except client.exceptions.UserNotFoundException:
+        pass
+    client.admin_create_user(
+        UserPoolId=pool_id,
+        Username=username,
+        UserAttributes=[
+            {"Name": name, "Value": str(value)}
+            for name, value in attributes.items()
+            if name not in _MANAGED_ATTRIBUTES and not name.startswith(("cognito:", "custom:"))
+        ],
+        MessageAction="SUPPRESS",
+    )
+    return True
+
+
+def groups_of_user(
+    session: Any, endpoint_url: str, region: str, pool_id: str, username: str
+) -> List[str]:
+    """The groups an emulator pool user belongs to."""
+    _require_loopback(endpoint_url, "read users")
+    client = session.create_client("cognito-idp", region_name=region, endpoint_url=endpoint_url)
+    listed = client.admin_list_groups_for_user(UserPoolId=pool_id, Username=username)
+    return sorted(str(g["GroupName"]) for g in listed.get("Groups", []))
+
+
+def verify_email_identities(
+    session: Any, endpoint_url: str, region: str, addresses: Any
+) -> List[str]:
+    """Verify sender addresses in the emulator's SES (SES only sends from verified identities)."""
+    _require_loopback(endpoint_url, "verify SES identities")
+    client = session.create_client("ses", region_name=region, endpoint_url=endpoint_url)
+    done = []
+    for address in addresses:
+        client.verify_email_identity(EmailAddress=address)
+        done.append(str(address))
+    return done
+
+
+def emails_sent(session: Any, endpoint_url: str, region: str) -> int:
+    """How many emails the emulator's SES accepted so far."""
+    _require_loopback(endpoint_url, "read SES")
+    client = session.create_client("ses", region_name=region, endpoint_url=endpoint_url)
+    return int(client.get_send_quota().get("SentLast24Hours", 0))
+
+
+def function_environment(
+    session: Any, endpoint_url: str, region: str, function_name: str
+) -> Dict[str, str]:
+    """The environment variables the emulator's Lambda holds for a deployed function."""
+    _require_loopback(endpoint_url, "read functions")
+    client = session.create_client("lambda", region_name=region, endpoint_url=endpoint_url)
+    configuration = client.get_function_configuration(FunctionName=function_name)
+    variables = (configuration.get("Environment") or {}).get("Variables") or {}
+    return {str(k): str(v) for k, v in variables.items()}
+
+
+def encrypt_like_cognito(
+    session: Any, endpoint_url: str, key_arn: str, pool_id: str, plaintext: str
+) -> str:
+    """Encrypt ``plaintext`` as Cognito encrypts custom sender codes, with an emulator KMS key.
+
+    AWS Encryption SDK message, strict KMS provider for ``key_arn``, no key
+    commitment (``FORBID_ENCRYPT_ALLOW_DECRYPT``: Cognito's ``AYAD...`` format),
+    the pool id in the encryption context; base64, as ``request.code`` holds it.
+    """
+    _require_loopback(endpoint_url, "encrypt with KMS")
+    import base64
+
+    try:
+        import aws_encryption_sdk
+    except ImportError as error:
+        raise EmulatorError(
+            "Building custom sender codes needs the AWS Encryption SDK: "
+            "pip install 'chalice-cognito[senders]'."
+        ) from error
+    client = aws_encryption_sdk.EncryptionSDKClient(
+        commitment_policy=aws_encryption_sdk.CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT
+    )
+    provider = aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(
+        key_ids=[key_arn], botocore_session=session
+    )
+    ciphertext, _ = client.encrypt(
+        source=plaintext.encode("utf-8"),
+        key_provider=provider,
+        encryption_context={"userpool-id": pool_id},
+    )
+    return base64.b64encode(ciphertext).decode("ascii")

@@ -8,6 +8,18 @@ directory) gets ``sys.path`` = that directory + the standard library only.  It
 imports each handler by its Lambda handler string (``app.pre_sign_up``), calls
 it with a sample event and a Lambda-like context, and reports each response.
 
+Two modes:
+
+* **zip only** (the default, issue "the zip works in Lambda"): nothing but the
+  zip and the standard library.  A handler that needs the AWS SDK is reported
+  ``needs-runtime`` there: Lambda provides boto3 outside the zip.
+* **Lambda runtime** (:class:`LambdaRuntime`, what ``deploy --stage local
+  --smoke`` runs): the zip, then the AWS SDK the Lambda Python runtime ships
+  (boto3, botocore, s3transfer, jmespath, dateutil, six, urllib3 -- linked
+  from the current environment, since no Lambda image is at hand), then the
+  standard library; each function runs with the environment the emulator's
+  Lambda holds for it, and AWS calls go to the embedded emulator.
+
 Only the ``response`` part of each returned event is reported, with the
 trigger's secret fields (codes, passwords, challenge answers) redacted.
 """
@@ -31,13 +43,15 @@ import importlib, json, sys, traceback
 
 job = json.loads(sys.stdin.read())
 sys.path.insert(0, job["root"])
+# After the zip, as in Lambda (/var/task first, the runtime's packages after it).
+sys.path[1:1] = job["extra_paths"]
 
 
 class Context:
     def __init__(self, name):
         self.function_name = name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:" + name
+        self.invoked_function_arn = job["arn_prefix"] + name
         self.memory_limit_in_mb = 128
         self.aws_request_id = "smoke-" + name
         self.log_group_name = "/aws/lambda/" + name
@@ -53,16 +67,22 @@ def describe(exc):
     return "%s: %s (at %s)" % (type(exc).__name__, exc, where.replace(job["root"] + "/", ""))
 
 
+import os
+
 results = []
 for call in job["calls"]:
+    saved_env = dict(os.environ)
+    os.environ.update(call["env"])
     module_name, _, attr = call["handler"].rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), attr)
     except Exception as exc:
         results.append({"kind": "broken", "response": None, "error": describe(exc)})
+        os.environ.clear()
+        os.environ.update(saved_env)
         continue
     try:
-        response = handler(call["event"], Context(call["function_name"]))
+        response = handler(call["event"], Context(call["deployed_name"]))
         results.append({"kind": "ok", "response": response, "error": None})
     except ModuleNotFoundError as exc:
         kind = "needs-runtime" if (exc.name or "").split(".")[0] in job["runtime_provided"] else "broken"
@@ -71,6 +91,8 @@ for call in job["calls"]:
         plugin = type(exc).__module__.startswith("chalice_cognito")
         kind = "broken" if plugin and type(exc).__name__ == "ResponseValidationError" else "raised"
         results.append({"kind": kind, "response": None, "error": describe(exc)})
+    os.environ.clear()
+    os.environ.update(saved_env)
 
 loaded = {}
 for name in ("pydantic", "pydantic_core", "chalice", "chalice_cognito"):
@@ -78,12 +100,12 @@ for name in ("pydantic", "pydantic_core", "chalice", "chalice_cognito"):
     loaded[name] = getattr(module, "__file__", None) if module else None
 forbidden = sorted(
     m for m in sys.modules
-    if m.split(".")[0] in ("click", "boto3", "botocore", "moto")
+    if m.split(".")[0] in job["forbidden_roots"]
     or m.startswith(("chalice.cli", "chalice.deploy", "chalice_cognito.deploy",
                      "chalice_cognito.cli", "chalice_cognito.local", "chalice_cognito.iac"))
 )
 with open(job["out"], "w") as f:
-    json.dump({"results": results, "sys_path": sys.path, "loaded": loaded,
+    json.dump({"results": results, "sys_path": list(sys.path), "loaded": loaded,
                "forbidden_modules": forbidden, "flags": {"no_site": sys.flags.no_site,
                "isolated": sys.flags.isolated}}, f)
 """
@@ -97,15 +119,79 @@ class SmokeCall:
     handler: str
     trigger: str
     event: Mapping[str, Any]
+    #: the function's deployed name (the Lambda context's ``function_name``)
+    deployed_name: str = ""
+    #: extra label shown after the trigger source (a project's own smoke event)
+    label: str = ""
 
     @property
     def trigger_source_label(self) -> str:
-        return f"{self.function_name} ({self.event.get('triggerSource', '?')})"
+        extra = f", {self.label}" if self.label else ""
+        return f"{self.function_name} ({self.event.get('triggerSource', '?')}{extra})"
 
 
 #: Modules the Lambda Python runtime provides outside the zip: a handler that
 #: needs them cannot run in the isolated interpreter, which is not a zip defect.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3")
+
+#: Import names of the AWS SDK the Lambda Python runtime ships outside the zip
+#: (the distributions of ``chalice_hooks.LAMBDA_RUNTIME_PROVIDED``).
+LAMBDA_RUNTIME_MODULES = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "dateutil",
+    "six",
+    "urllib3",
+)
+_DISTRIBUTION_OF = {"dateutil": "python-dateutil"}
+
+
+@dataclass(frozen=True)
+class LambdaRuntime:
+    """What a function sees in Lambda besides its zip, for the runtime mode.
+
+    ``environ`` is process-wide (endpoint, credentials, region);
+    ``function_environ`` maps a Chalice function name to the variables of its
+    configuration.
+    """
+
+    environ: Mapping[str, str] = field(default_factory=dict)
+    function_environ: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+
+
+def link_runtime_sdk(target_dir: str) -> Dict[str, str]:
+    """Link the current environment's AWS SDK packages into ``target_dir``; return versions.
+
+    Stands in for the SDK of the Lambda image (which this machine does not
+    have): the same packages, whatever versions are installed here.
+    """
+    import importlib.metadata
+    import importlib.util
+
+    os.makedirs(target_dir, exist_ok=True)
+    versions: Dict[str, str] = {}
+    for module in LAMBDA_RUNTIME_MODULES:
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            raise SmokeError(f"The Lambda runtime mode needs {module} installed here.")
+        if spec.submodule_search_locations:
+            source = next(iter(spec.submodule_search_locations))
+        else:
+            source = spec.origin
+        link = os.path.join(target_dir, os.path.basename(source))
+        if not os.path.lexists(link):
+            os.symlink(source, link)
+        distribution = _DISTRIBUTION_OF.get(module, module)
+        try:
+            versions[distribution] = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            versions[distribution] = "?"
+    return versions
+
 
 #: ``SmokeResult.kind`` values.
 KINDS = {
@@ -146,13 +232,20 @@ class SmokeReport:
     forbidden_modules: List[str] = field(default_factory=list)
     flags: Dict[str, int] = field(default_factory=dict)
     root: str = ""
+    #: directories after the zip on sys.path (the runtime mode's AWS SDK)
+    extra_paths: List[str] = field(default_factory=list)
+    #: the runtime mode's settings (None: zip only)
+    runtime: Optional[LambdaRuntime] = None
+    #: versions of the AWS SDK packages linked in (runtime mode)
+    sdk_versions: Dict[str, str] = field(default_factory=dict)
 
     @property
     def path_isolated(self) -> bool:
-        """True when sys.path held only the unzipped package and the standard library."""
+        """True when sys.path held only the unzipped package, the extra paths and the stdlib."""
         stdlib = (sys.base_prefix, sys.base_exec_prefix)
         return all(
             p == self.root
+            or p in self.extra_paths
             or (p.startswith(stdlib) and "site-packages" not in p and "dist-packages" not in p)
             for p in self.sys_path
         )
@@ -204,33 +297,68 @@ def run_zip(
     calls: Sequence[SmokeCall],
     python: str = sys.executable,
     keep_dir: Optional[str] = None,
+    runtime: Optional[LambdaRuntime] = None,
 ) -> SmokeReport:
     """Unpack ``zip_path`` and run ``calls`` in a fresh ``python -S -I``.
 
     ``keep_dir``: unpack there instead of a temporary directory (left in place).
+    ``runtime``: run as Lambda does (the runtime's AWS SDK after the zip, each
+    function's environment); zip and standard library only when None.
     """
     if keep_dir is not None:
         os.makedirs(keep_dir, exist_ok=True)
-        return _run_in(zip_path, calls, python, keep_dir)
+        return _run_in(zip_path, calls, python, keep_dir, runtime)
     with tempfile.TemporaryDirectory(prefix="chalice-cognito-smoke-") as tmp:
-        return _run_in(zip_path, calls, python, tmp)
+        return _run_in(zip_path, calls, python, tmp, runtime)
 
 
-def _run_in(zip_path: str, calls: Sequence[SmokeCall], python: str, where: str) -> SmokeReport:
+def _run_in(
+    zip_path: str,
+    calls: Sequence[SmokeCall],
+    python: str,
+    where: str,
+    runtime: Optional[LambdaRuntime] = None,
+) -> SmokeReport:
     root = os.path.join(where, "task")
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(root)
     out = os.path.join(where, "smoke-result.json")
+    extra_paths: List[str] = []
+    sdk_versions: Dict[str, str] = {}
+    forbidden_roots = ["click", "moto", "boto3", "botocore"]
+    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
+    region, account = "us-east-1", "123456789012"
+    if runtime is not None:
+        sdk_dir = os.path.join(where, "lambda-runtime")
+        sdk_versions = link_runtime_sdk(sdk_dir)
+        extra_paths = [sdk_dir]
+        forbidden_roots = ["click", "moto"]
+        region, account = runtime.region, runtime.account_id
+        env.update(runtime.environ)
+        env.update(
+            {
+                "LAMBDA_TASK_ROOT": root,
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
+            }
+        )
     job = {
         "root": root,
         "out": out,
+        "extra_paths": extra_paths,
+        "forbidden_roots": forbidden_roots,
+        "arn_prefix": f"arn:aws:lambda:{region}:{account}:function:",
         "runtime_provided": list(RUNTIME_PROVIDED),
         "calls": [
-            {"function_name": c.function_name, "handler": c.handler, "event": c.event}
+            {
+                "function_name": c.function_name,
+                "deployed_name": c.deployed_name or c.function_name,
+                "handler": c.handler,
+                "event": c.event,
+                "env": _call_environ(c, runtime),
+            }
             for c in calls
         ],
     }
-    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
     proc = subprocess.run(
         [python, "-S", "-I", "-c", _RUNNER],
         input=json.dumps(job),
@@ -265,7 +393,21 @@ def _run_in(zip_path: str, calls: Sequence[SmokeCall], python: str, where: str) 
         forbidden_modules=list(data["forbidden_modules"]),
         flags=dict(data["flags"]),
         root=root,
+        extra_paths=extra_paths,
+        runtime=runtime,
+        sdk_versions=sdk_versions,
     )
+
+
+def _call_environ(call: SmokeCall, runtime: Optional[LambdaRuntime]) -> Dict[str, str]:
+    """The variables one call runs with: its function's configuration (runtime mode)."""
+    if runtime is None:
+        return {}
+    variables = {
+        str(k): str(v) for k, v in runtime.function_environ.get(call.function_name, {}).items()
+    }
+    variables["AWS_LAMBDA_FUNCTION_NAME"] = call.deployed_name or call.function_name
+    return variables
 
 
 def _scrubbed(call: SmokeCall, error: Optional[str]) -> Optional[str]:
@@ -308,12 +450,30 @@ def format_report(report: SmokeReport) -> str:
         )
         label = "BROKEN" if result.kind == "broken" else result.kind
         lines.append(f"  {label:<13} {call.trigger:<28} {call.trigger_source_label} -> {detail}")
-    isolation = "only the unzipped package + stdlib" if report.path_isolated else "NOT isolated"
-    lines.append(f"  interpreter: python -S -I; sys.path: {isolation}")
-    lines.append(
-        "  (raised: the handler refused the sample event; needs-runtime: it calls AWS "
-        "through boto3, which Lambda provides)"
-    )
+    if report.runtime is None:
+        isolation = "only the unzipped package + stdlib" if report.path_isolated else "NOT isolated"
+        lines.append(f"  interpreter: python -S -I; sys.path: {isolation}")
+        lines.append(
+            "  (raised: the handler refused the sample event; needs-runtime: it calls AWS "
+            "through boto3, which Lambda provides)"
+        )
+    else:
+        isolation = (
+            "the unzipped package + the Lambda runtime's AWS SDK + stdlib"
+            if report.path_isolated
+            else "NOT isolated"
+        )
+        sdk = ", ".join(
+            f"{name} {version}" for name, version in sorted(report.sdk_versions.items())
+        )
+        lines.append(f"  interpreter: python -S -I; sys.path: {isolation}")
+        lines.append(
+            f"  Lambda runtime's AWS SDK: taken from this environment ({sdk}); each function "
+            "ran with its environment as the emulator's Lambda holds it "
+            "(GetFunctionConfiguration), AWS calls went to the embedded emulator "
+            f"({report.runtime.environ.get('AWS_ENDPOINT_URL', '?')})"
+        )
+        lines.append("  (raised: the handler refused the event, as a trigger refuses)")
     if report.forbidden_modules:
         lines.append(f"  FAIL  deploy-time modules imported: {', '.join(report.forbidden_modules)}")
     return "\n".join(lines)

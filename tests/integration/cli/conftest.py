@@ -1,7 +1,7 @@
 """The real ``chalice-cognito`` console script in a subprocess, on real local servers.
 
 ``deployed_example`` deploys a copy of the example app (app.py, chalicelib/,
-.chalice/config.json) with ``chalice-cognito deploy --stage local --smoke``
+requirements.txt, .chalice/config.json and .chalice/smoke-events/) with ``chalice-cognito deploy --stage local --smoke``
 once per module: the embedded moto server, Chalice's packager (Linux wheels of
 pydantic-core from PyPI) and deployer, the wiring and the smoke run all happen
 for real.  The deployment zip stays in the copy's ``.chalice/deployments/``.
@@ -71,6 +71,8 @@ def copy_example_app(target: Path) -> Path:
     )
     (target / ".chalice").mkdir()
     shutil.copy(ROOT / ".chalice" / "config.json", target / ".chalice" / "config.json")
+    if (ROOT / ".chalice" / "smoke-events").is_dir():
+        shutil.copytree(ROOT / ".chalice" / "smoke-events", target / ".chalice" / "smoke-events")
     if (ROOT / "requirements.txt").exists():
         shutil.copy(ROOT / "requirements.txt", target / "requirements.txt")
     return target

@@ -10,6 +10,7 @@ build of pydantic, and none of the deploy-time half.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -26,6 +27,12 @@ DEPLOY_TIME = (
     "click/",
     "boto3/",
     "botocore/",
+    # The rest of the AWS SDK the Lambda runtime provides (issue 6: packaging).
+    "s3transfer/",
+    "jmespath/",
+    "dateutil/",
+    "six.py",
+    "urllib3/",
     "moto/",
     "chalice/cli/",
     "chalice/deploy/",
@@ -84,6 +91,12 @@ def test_zip_contents(deployed_example) -> None:
     native = [n for n in names if n.startswith("pydantic_core/_pydantic_core.")]
     assert native and all(n.endswith("-x86_64-linux-gnu.so") for n in native), native
     assert not [n for n in names if n.startswith(DEPLOY_TIME)]
+    # requirements.txt's aws-encryption-sdk (custom senders) with cryptography's Linux build.
+    assert "aws_encryption_sdk/__init__.py" in names
+    rust = [n for n in names if re.match(r"cryptography/hazmat/bindings/_rust\..*so$", n)]
+    assert rust, [n for n in names if n.startswith("cryptography/hazmat/bindings/")]
+    with zipfile.ZipFile(zip_path) as archive:
+        assert archive.read(rust[0])[:4] == b"\x7fELF"  # a Linux shared object
 
 
 def test_every_handler_runs_from_the_zip_alone(deployed_example, tmp_path) -> None:
@@ -100,6 +113,16 @@ def test_every_handler_runs_from_the_zip_alone(deployed_example, tmp_path) -> No
     assert [r.call.trigger for r in report.results if r.kind == "broken"] == []
     ok = {r.call.trigger for r in report.results if r.kind == "ok"}
     assert {"PreSignUp", "PreTokenGeneration", "CustomMessage", "InboundFederation"} <= ok
+    # Zip only: handlers calling AWS (boto3 is the Lambda runtime's, not in the zip) are
+    # the only ones that cannot run, and say so.
+    needs = {r.call.trigger for r in report.results if r.kind == "needs-runtime"}
+    assert needs <= {
+        "PostConfirmation",
+        "CreateAuthChallenge",
+        "CustomEmailSender",
+        "CustomSMSSender",
+    }, needs
+    assert all("boto3" in (r.error or "") for r in report.results if r.kind == "needs-runtime")
     assert report.ok
 
 
