@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from botocore.exceptions import ClientError
+
 from chalice_cognito.app import registered_triggers
 from chalice_cognito.catalogue import BY_NAME
 from chalice_cognito.local import emulator
@@ -155,10 +157,13 @@ def prepare(
             if key_arn:
                 # A fresh random code: it is never printed, only decrypted by the handler.
                 code = f"{secrets.randbelow(10**6):06d}"
-                request["code"] = emulator.encrypt_like_cognito(
-                    session, endpoint_url, key_arn, pool_id, code
-                )
-                encrypted += 1
+                try:
+                    request["code"] = emulator.encrypt_like_cognito(
+                        session, endpoint_url, key_arn, pool_id, code
+                    )
+                    encrypted += 1
+                except emulator.EmulatorError as error:
+                    notes.append(f"{call.function_name}: sample code kept ({error})")
         username = event.get("userName")
         attributes = request.get("userAttributes") if isinstance(request, dict) else None
         if (
@@ -167,8 +172,12 @@ def prepare(
             and attributes
             and (pool_id, username) not in users
         ):
-            emulator.create_user(session, endpoint_url, region, pool_id, username, attributes)
-            users.append((pool_id, username))
+            try:
+                emulator.create_user(session, endpoint_url, region, pool_id, username, attributes)
+                users.append((pool_id, username))
+            except ClientError as error:
+                # The run goes on: the handler then meets what Cognito would not have.
+                notes.append(f"could not create the sample user {username}: {error}")
         prepared.append(
             SmokeCall(
                 call.function_name,
