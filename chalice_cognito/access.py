@@ -30,8 +30,9 @@ The API model sorts every operation into one of three kinds:
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterable, Mapping, Sequence, Tuple, Union
+
+from chalice_cognito.catalogue import did_you_mean
 
 #: IAM service prefix of the Cognito user pools API.
 SERVICE_PREFIX = "cognito-idp"
@@ -328,9 +329,4 @@ def _expand_one(entry: str) -> Tuple[str, ...]:
 
 
 def _did_you_mean(word: str) -> str:
-    choices = list(ALL_ACTIONS) + list(GROUPS)
-    lowered = {c.lower(): c for c in choices}
-    if word.lower() in lowered:
-        return f" Did you mean {lowered[word.lower()]!r}?"
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    return did_you_mean(word, (*ALL_ACTIONS, *GROUPS))
