@@ -3,15 +3,23 @@
 Order, chosen so the pool never points at a function Cognito may not invoke
 and a failure at any step leaves a state the next run repairs:
 
-1. add invoke permissions (a permission without a trigger is harmless);
-2. re-read the pool; if its LambdaConfig moved since planning, re-plan on the
-   fresh copy (another writer was here);
+1. add invoke permissions (a permission without a trigger is harmless), one
+   AddPermission per function, concurrently; every one has completed before
+   step 3;
+2. only for a plan that is not *fresh* (made earlier, e.g. shown by ``plan``
+   first or planned together with other pools): re-read the pool, and if its
+   LambdaConfig moved since planning, re-plan on the fresh copy.  A fresh plan
+   (:meth:`Wiring.wire <chalice_cognito.deploy.wiring.Wiring.wire>`, and every
+   re-plan below, made from a read moments old) skips this read: its own
+   DescribeUserPool is the copy the update is built from, and step 4 catches
+   what a concurrent writer did in between;
 3. UpdateUserPool with every described setting copied (:mod:`.fields`) and
    the planned LambdaConfig;
 4. read the pool back and verify our slots (and, after ``confirm_delay``, once
    more, to catch a concurrent writer whose stale copy landed after us); if a
    slot is not what we planned, re-plan on the fresh pool and go again;
-5. remove the permissions of functions that no longer serve the pool.
+5. remove the permissions of functions that no longer serve the pool,
+   concurrently, only after the verified update.
 
 No write call at all when the plan is a no-op.  Throttling, concurrent
 modification and "Only one request to update this UserPool can be processed at
@@ -41,8 +49,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from chalice_cognito.deploy.wiring import Wiring
 
 
-def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) -> PoolResult:
-    """Apply ``plan`` (see the module docstring); re-plan and retry on interference."""
+def apply_plan(
+    wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger], *, fresh: bool = False
+) -> PoolResult:
+    """Apply ``plan`` (see the module docstring); re-plan and retry on interference.
+
+    ``fresh``: the plan's DescribeUserPool was made just before this call, so
+    step 2's re-read is skipped (see the module docstring).
+    """
     writes: List[Tuple[str, str]] = []
     drift: Tuple[str, ...] = ()
     rounds = 0
@@ -53,12 +67,18 @@ def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) 
         if plan.is_noop:
             return _result(plan, writes, rounds, plan.lambda_config_after)
 
-        for change in plan.permission_adds:
-            _add_permission(wiring, change, writes)
+        # Different functions: the adds may overlap; all are done before the update.
+        for done in wiring.aws.map(
+            lambda change: _add_permission(wiring, change), plan.permission_adds
+        ):
+            writes.extend(done)
 
         if plan.lambda_config_changed:
-            fresh = wiring.describe(plan.pool)
-            if dict(fresh.get("LambdaConfig") or {}) != dict(plan.lambda_config_before):
+            if fresh and plan.described:
+                current: Mapping[str, Any] = plan.described
+            else:
+                current = wiring.describe(plan.pool)
+            if dict(current.get("LambdaConfig") or {}) != dict(plan.lambda_config_before):
                 # The pool moved since planning: plan again on what is there now.
                 if rounds >= wiring.max_rounds:
                     raise VerificationError(
@@ -67,10 +87,11 @@ def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) 
                         plan,
                     )
                 plan = wiring.plan(
-                    plan.pool, wanted, plan.owned_before, plan.options, described=fresh
+                    plan.pool, wanted, plan.owned_before, plan.options, described=current
                 )
+                fresh = True
                 continue
-            request = build_update_request(fresh, plan.lambda_config_after)
+            request = build_update_request(current, plan.lambda_config_after)
             wiring.aws.call(
                 "cognito-idp",
                 plan.pool.region,
@@ -98,14 +119,18 @@ def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) 
                 plan = wiring.plan(
                     plan.pool, wanted, plan.owned_before, plan.options, described=seen
                 )
+                fresh = True
                 continue
             verified: Mapping[str, Any] = seen.get("LambdaConfig") or {}
             drift = settings_drift(request, build_update_request(seen, verified))
         else:
             verified = plan.lambda_config_after
 
-        for change in plan.permission_removes:
-            _remove_permission(wiring, change, writes)
+        # Only after the verified update: no slot of ours points at these any more.
+        for done in wiring.aws.map(
+            lambda change: _remove_permission(wiring, change), plan.permission_removes
+        ):
+            writes.extend(done)
         return _result(plan, writes, rounds, verified, drift)
 
 
@@ -131,9 +156,13 @@ def holds_plan(plan: PoolPlan, config: Mapping[str, Any]) -> bool:
     return not (plan.owned_after.kms_key_arn and config.get(KMS_KEY_CONFIG_KEY) != key_after)
 
 
-def _add_permission(
-    wiring: Wiring, change: PermissionChange, writes: List[Tuple[str, str]]
-) -> None:
+def _add_permission(wiring: Wiring, change: PermissionChange) -> List[Tuple[str, str]]:
+    """Grant the pool's invoke permission on one function; return the writes made.
+
+    Runs in a worker thread next to the other functions' adds, so it returns
+    its writes instead of appending to a shared list.
+    """
+    writes: List[Tuple[str, str]] = []
     region = change.function_arn.split(":")[3]
     params: Dict[str, Any] = {
         "FunctionName": change.function_arn,
@@ -144,7 +173,7 @@ def _add_permission(
         "SourceAccount": change.source_account,
     }
     if change.replace:
-        _remove_permission(wiring, change, writes)
+        writes.extend(_remove_permission(wiring, change))
     try:
         wiring.aws.call("lambda", region, "AddPermission", resource=change.function_arn, **params)
     except ClientError as error:
@@ -152,16 +181,17 @@ def _add_permission(
             error_message(error).lower()
         ):
             raise
-        # Our statement id is there with other content (e.g. an older pool ARN):
-        # replace it, since the planner found no statement granting this pool.
-        _remove_permission(wiring, change, writes)
+        # Our statement id is there with other content (e.g. an older pool ARN),
+        # or on a function planned without a policy read: replace it, since the
+        # planner found no statement granting this pool.
+        writes.extend(_remove_permission(wiring, change))
         wiring.aws.call("lambda", region, "AddPermission", resource=change.function_arn, **params)
     writes.append(("AddPermission", change.function_arn))
+    return writes
 
 
-def _remove_permission(
-    wiring: Wiring, change: PermissionChange, writes: List[Tuple[str, str]]
-) -> None:
+def _remove_permission(wiring: Wiring, change: PermissionChange) -> List[Tuple[str, str]]:
+    """Remove our statement from one function; return the writes made (for ``PoolResult``)."""
     region = change.function_arn.split(":")[3]
     try:
         wiring.aws.call(
@@ -176,7 +206,7 @@ def _remove_permission(
         # Already gone (a concurrent detach, or a deleted function): the goal is met.
         if error_code(error) != "ResourceNotFoundException":
             raise
-    writes.append(("RemovePermission", change.function_arn))
+    return [("RemovePermission", change.function_arn)]
 
 
 def settings_drift(sent: Mapping[str, Any], seen: Mapping[str, Any]) -> Tuple[str, ...]:

@@ -14,8 +14,21 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+)
 
 from botocore.exceptions import ClientError
 
@@ -30,6 +43,12 @@ from chalice_cognito.deploy.model import region_from_pool_id
 ClientFactory = Callable[[str, str], Any]
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+#: Upper bound of concurrent calls of one batch (GetPolicy reads, permission
+#: writes).  Lambda's control-plane limits are per account and generous for
+#: reads; a handful in flight turns N round trips into about N / 8.
+MAX_CONCURRENT_CALLS = 8
 
 #: error codes worth retrying with backoff (Cognito, Lambda, generic throttling)
 RETRYABLE_CODES = frozenset(
@@ -77,7 +96,12 @@ class AwsClients:
     """Per-region boto3 clients plus retrying, translating calls.
 
     ``max_attempts`` bounds retries of one call on retryable errors; ``sleep``
-    is injectable so tests never wait.
+    is injectable so tests never wait.  ``max_workers`` bounds :meth:`map`
+    (1 makes every batch sequential).
+
+    Calls may come from several threads (:meth:`map`): botocore clients are
+    thread-safe, and clients are created under a lock because creating one
+    from a shared session is not.
     """
 
     def __init__(
@@ -90,8 +114,11 @@ class AwsClients:
         sleep: Callable[[float], None] = time.sleep,
         base_delay: float = 0.25,
         max_delay: float = 5.0,
+        max_workers: int = MAX_CONCURRENT_CALLS,
     ) -> None:
         self._session = session
+        self._lock = threading.Lock()
+        self.max_workers = max(1, max_workers)
         self._factory = client_factory
         self._default_region = region
         self._clients: Dict[Tuple[str, str], Any] = {}
@@ -125,12 +152,34 @@ class AwsClients:
     def client(self, service: str, region: str) -> Any:
         """A cached client for ``service`` in ``region``."""
         key = (service, region)
-        if key not in self._clients:
-            if self._factory is not None:
-                self._clients[key] = self._factory(service, region)
-            else:
-                self._clients[key] = self._get_session().client(service, region_name=region)
-        return self._clients[key]
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        with self._lock:
+            if key not in self._clients:
+                if self._factory is not None:
+                    self._clients[key] = self._factory(service, region)
+                else:
+                    self._clients[key] = self._get_session().client(service, region_name=region)
+            return self._clients[key]
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> List[R]:
+        """``[function(item) for item in items]``, run concurrently, results in input order.
+
+        For batches of independent calls on different resources (one GetPolicy
+        per function, one AddPermission per function): their round trips
+        overlap instead of adding up.  Every call finishes before this returns;
+        the first exception (in input order) is raised after all have finished,
+        so a caller's ordering guarantees ("all permissions before the pool
+        update") hold even on failure.
+        """
+        todo: Sequence[T] = list(items)
+        if len(todo) <= 1 or self.max_workers == 1:
+            return [function(item) for item in todo]
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(todo))) as pool:
+            futures = [pool.submit(function, item) for item in todo]
+        # Leaving the ``with`` waited for every future: none is still running.
+        return [future.result() for future in futures]
 
     # -- calls ---------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import chalice_cognito.deploy.apply as _apply
 import chalice_cognito.deploy.plan as _plan
 from chalice_cognito.catalogue import BY_NAME, TRIGGERS
-from chalice_cognito.deploy.aws import AwsClients, ClientFactory
+from chalice_cognito.deploy.aws import MAX_CONCURRENT_CALLS, AwsClients, ClientFactory
 from chalice_cognito.deploy.config import CognitoConfig, PoolSettings, load_cognito_config
 from chalice_cognito.deploy.errors import (
     AccessDeniedError,
@@ -125,8 +125,11 @@ class Wiring:
     ``confirm_delay`` seconds after a LambdaConfig write the pool is read once
     more, to catch a concurrent writer whose stale copy landed after our
     verification (0 disables).  ``sleep`` is injectable so tests never wait.
+    ``max_workers`` bounds the calls one batch runs at once (the GetPolicy
+    reads of a plan, the permission writes of an apply); 1 makes them sequential.
 
-    Not thread-safe (it caches clients): use one ``Wiring`` per thread.
+    One ``Wiring`` may serve one deployment at a time; give concurrent
+    deployments (threads) a ``Wiring`` each, as two processes would have.
     """
 
     def __init__(
@@ -138,6 +141,7 @@ class Wiring:
         max_attempts: int = 6,
         confirm_delay: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        max_workers: int = MAX_CONCURRENT_CALLS,
     ) -> None:
         self.aws = AwsClients(
             session,
@@ -145,6 +149,7 @@ class Wiring:
             region=region,
             max_attempts=max_attempts,
             sleep=sleep,
+            max_workers=max_workers,
         )
         self.max_rounds = max(1, max_attempts)
         self.confirm_delay = confirm_delay
@@ -198,19 +203,29 @@ class Wiring:
         *,
         described: Optional[Mapping[str, Any]] = None,
         assume_exist: Iterable[str] = (),
+        without_policy: Iterable[str] = (),
     ) -> PoolPlan:
         """Plan the changes making ``pool`` hold ``wanted`` (no write call).
 
         Reads DescribeUserPool (unless ``described`` is given) and GetPolicy of
-        every function involved, then runs the pure planner.  Refusals are in
-        ``plan.refusals``; :meth:`apply` raises :class:`RefusedError` for them.
+        every function involved (concurrently), then runs the pure planner.
+        Refusals are in ``plan.refusals``; :meth:`apply` raises
+        :class:`RefusedError` for them.
         ``assume_exist``: ARNs of functions about to be created (a deploy's
         preview): planned as existing, without policy, instead of refused.
+        ``without_policy``: ARNs of functions the caller created moments ago
+        (Chalice's ``create_function`` in this very deploy): a new function has
+        no resource policy, so their GetPolicy read is skipped.  Should one hold
+        our statement id after all (another run raced us), AddPermission's
+        conflict makes :mod:`.apply` replace it.
         """
         owned = owned or Ownership()
         options = options or PlanOptions()
         current = dict(described) if described is not None else self.describe(pool)
-        policies = self._policies(_plan.functions_involved(current, wanted, owned))
+        known_new = set(without_policy)
+        involved = _plan.functions_involved(current, wanted, owned)
+        policies = self.policies(involved - known_new)
+        policies.update({arn: [] for arn in involved & known_new})
         for arn in assume_exist:
             if policies.get(arn, []) is None:
                 policies[arn] = []
@@ -223,7 +238,13 @@ class Wiring:
             policies,
         )
 
-    def apply(self, plan: PoolPlan, wanted: Optional[Sequence[WantedTrigger]] = None) -> PoolResult:
+    def apply(
+        self,
+        plan: PoolPlan,
+        wanted: Optional[Sequence[WantedTrigger]] = None,
+        *,
+        fresh: bool = False,
+    ) -> PoolResult:
         """Apply ``plan``: permissions, UpdateUserPool, verify, remove stale permissions.
 
         Raises :class:`RefusedError` (nothing written) when the plan has
@@ -232,10 +253,16 @@ class Wiring:
         change, the plan is re-made on the fresh pool (``wanted`` defaults to
         the triggers the plan attaches) and applied again, up to
         ``max_attempts`` rounds.
+
+        ``fresh=True`` says the plan was made just now, its DescribeUserPool
+        immediately before this call (as :meth:`wire` does): the pool is then
+        not read again before UpdateUserPool.  A plan that was shown first, or
+        made before other pools were applied, is older: by default the pool is
+        re-read, and re-planned if its LambdaConfig moved, before writing.
         """
         if wanted is None:
             wanted = _plan.wanted_from_plan(plan)
-        return _apply.apply_plan(self, plan, wanted)
+        return _apply.apply_plan(self, plan, wanted, fresh=fresh)
 
     def wire(
         self,
@@ -244,8 +271,14 @@ class Wiring:
         owned: Optional[Ownership] = None,
         options: Optional[PlanOptions] = None,
     ) -> PoolResult:
-        """:meth:`plan` then :meth:`apply` (attach/update; also detaches no-longer-wanted slots)."""
-        return self.apply(self.plan(pool, wanted, owned, options), wanted)
+        """:meth:`plan` then :meth:`apply` (attach/update; also detaches no-longer-wanted slots).
+
+        The plan is applied at once, so its DescribeUserPool is the read the
+        update is built from (``fresh=True``): 1 DescribeUserPool, a GetPolicy
+        per function, the permission writes, 1 UpdateUserPool and the
+        verifying DescribeUserPool(s).
+        """
+        return self.apply(self.plan(pool, wanted, owned, options), wanted, fresh=True)
 
     def detach(
         self, pool: PoolRef, owned: Ownership, options: Optional[PlanOptions] = None
@@ -264,13 +297,19 @@ class Wiring:
         """Declared vs actual for every declared, owned or occupied slot (reads only)."""
         owned = owned or Ownership()
         current = self.describe(pool)
-        policies = self._policies(_plan.functions_involved(current, wanted, owned))
+        policies = self.policies(_plan.functions_involved(current, wanted, owned))
         return _plan.make_status(pool_ref_from_described(current), current, wanted, owned, policies)
 
     # -- helpers ---------------------------------------------------------------
 
-    def _policies(self, function_arns: Iterable[str]) -> Dict[str, Optional[List[Dict[str, Any]]]]:
-        return {arn: self.aws.get_policy_statements(arn) for arn in sorted(set(function_arns))}
+    def policies(self, function_arns: Iterable[str]) -> Dict[str, Optional[List[Dict[str, Any]]]]:
+        """Each function's resource-policy statements (``[]``: no policy, ``None``: no function).
+
+        One GetPolicy per function, run concurrently (different functions: no
+        ordering between them matters).
+        """
+        arns = sorted(set(function_arns))
+        return dict(zip(arns, self.aws.map(self.aws.get_policy_statements, arns)))
 
 
 def wanted_from_registrations(
