@@ -23,7 +23,6 @@ Stock Chalice ignores unknown config keys, so this section does not disturb
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Union
 
+from chalice_cognito.catalogue import did_you_mean
 from chalice_cognito.deploy.errors import ConfigError
 from chalice_cognito.deploy.model import ON_CONFLICT_VALUES, PlanOptions
 
@@ -44,6 +44,9 @@ DEFAULT_ALIAS = "default"
 #: a pool defined in the template or passed as a parameter.  Accepted here so
 #: one config serves deploy and package; deploy refuses such a pool clearly.
 TEMPLATE_ONLY_KEYS = ("user_pool_resource", "user_pool_parameter", "kms_key_resource")
+#: keys that say which pool an entry is; a stage setting any of them replaces
+#: all of them inherited from the top level.  Packaging prefers them in this order.
+IDENTITY_KEYS = ("user_pool_resource", "user_pool_parameter", "user_pool_id", "user_pool_name")
 _POOL_KEYS = (
     "user_pool_id",
     "user_pool_name",
@@ -79,9 +82,18 @@ class PoolSettings:
     #: groups created in the emulator's pool (local deploys only; ignored on AWS)
     local_groups: Tuple[str, ...] = ()
     default: bool = False
-    #: the pool is only named for ``chalice-cognito package`` (a template
-    #: resource or parameter): there is nothing deploy could wire.
-    template_only: bool = False
+    #: packaging only: CloudFormation logical id / Terraform address of the pool
+    user_pool_resource: Optional[str] = None
+    #: packaging only: template parameter / Terraform variable holding the pool id
+    user_pool_parameter: Optional[str] = None
+    #: packaging only: CloudFormation logical id / Terraform address of the KMS key
+    kms_key_resource: Optional[str] = None
+
+    @property
+    def template_only(self) -> bool:
+        """The pool is only named for ``chalice-cognito package`` (a template
+        resource or parameter): there is nothing deploy could wire."""
+        return not (self.user_pool_id or self.user_pool_name)
 
     def plan_options(self, force: bool = False) -> PlanOptions:
         """The planner options these settings imply (``force`` comes from the CLI)."""
@@ -130,14 +142,14 @@ class CognitoConfig:
         if alias not in self.pools:
             raise ConfigError(
                 f"Trigger names user pool {alias!r}, which is not in the cognito config of "
-                f"stage {self.stage!r}.{_did_you_mean(alias, self.pools)} "
+                f"stage {self.stage!r}.{did_you_mean(alias, self.pools)} "
                 f"Configured pools: {', '.join(self.pools)}."
             )
         return self._wireable(self.pools[alias])
 
     @staticmethod
     def _wireable(pool: PoolSettings) -> PoolSettings:
-        if pool.template_only and not (pool.user_pool_id or pool.user_pool_name):
+        if pool.template_only:
             raise ConfigError(
                 f"cognito pool {pool.alias!r} is defined for packaging only "
                 "(user_pool_resource / user_pool_parameter): deploy, attach and plan need "
@@ -211,20 +223,27 @@ def load_cognito_config(
             )
         base = pools.get(alias) or PoolSettings(alias=alias, default=True)
         pools = dict(pools)
-        pools[alias] = replace(base, user_pool_id=override, user_pool_name=None)
+        # the override names an existing pool: it wins over every identity key
+        pools[alias] = replace(
+            base,
+            user_pool_id=override,
+            user_pool_name=None,
+            user_pool_resource=None,
+            user_pool_parameter=None,
+        )
 
     for settings in pools.values():
-        if settings.template_only:
-            continue  # refused when a command needs it (CognitoConfig.pool_for)
-        if not settings.user_pool_id and not settings.user_pool_name:
+        # a template-only pool is refused when a command needs it (CognitoConfig.pool_for)
+        if not any(getattr(settings, key) for key in IDENTITY_KEYS):
             raise ConfigError(
-                f"Cognito {settings.label if settings.alias != DEFAULT_ALIAS else 'config'} "
-                f"of stage {stage!r} names no pool: set user_pool_id or user_pool_name."
+                f"The {_where(settings.alias)} of stage {stage!r} names no user pool: "
+                "set user_pool_id or user_pool_name (`chalice-cognito package` also takes "
+                "user_pool_resource or user_pool_parameter)."
             )
     defaults = [a for a, p in pools.items() if p.default]
     if len(defaults) > 1:
         raise ConfigError(
-            f"Several user pools are marked default ({', '.join(defaults)}); mark only one."
+            f"Several pools are marked default: {', '.join(defaults)}; mark only one."
         )
     return CognitoConfig(stage=stage, pools=pools)
 
@@ -241,7 +260,7 @@ def _check_keys(entry: Mapping[str, Any], allowed: Tuple[str, ...], where: str) 
     for key in entry:
         if key not in allowed:
             raise ConfigError(
-                f"Unknown key {key!r} in {where}.{_did_you_mean(str(key), allowed)} "
+                f"Unknown key {key!r} in {where}.{did_you_mean(str(key), allowed)} "
                 f"Allowed keys: {', '.join(allowed)}."
             )
 
@@ -271,18 +290,24 @@ def _normalise(section: Optional[Mapping[str, Any]], where: str) -> Dict[str, Di
 def _merge(
     top: Dict[str, Dict[str, Any]], stage: Dict[str, Dict[str, Any]]
 ) -> Dict[str, Dict[str, Any]]:
-    """Stage entries win key by key; a stage naming a pool by id drops the top-level name (and back)."""
+    """Stage entries win key by key; a stage naming its pool (any identity key) drops the
+    identity keys inherited from the top level, so an id cannot outlive a stage's resource."""
     out = {alias: dict(entry) for alias, entry in top.items()}
     for alias, entry in stage.items():
         base = out.get(alias, {})
-        if "user_pool_id" in entry or "user_pool_name" in entry:
-            base = {k: v for k, v in base.items() if k not in ("user_pool_id", "user_pool_name")}
+        if any(key in entry for key in IDENTITY_KEYS):
+            base = {k: v for k, v in base.items() if k not in IDENTITY_KEYS}
         out[alias] = {**base, **entry}
     return out
 
 
+def _where(alias: str) -> str:
+    """How messages name an entry: the single-pool form is "cognito config"."""
+    return f"cognito pool {alias!r}" if alias != DEFAULT_ALIAS else "cognito config"
+
+
 def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
-    where = f"cognito pool {alias!r}" if alias != DEFAULT_ALIAS else "cognito config"
+    where = _where(alias)
     pool_id = _opt_str(entry, "user_pool_id", where)
     name = _opt_str(entry, "user_pool_name", where)
     if pool_id and name:
@@ -316,7 +341,9 @@ def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
         local=bool(entry.get("local", False)),
         local_groups=tuple(groups),
         default=bool(entry.get("default", False)),
-        template_only=any(entry.get(key) for key in TEMPLATE_ONLY_KEYS),
+        user_pool_resource=_opt_str(entry, "user_pool_resource", where),
+        user_pool_parameter=_opt_str(entry, "user_pool_parameter", where),
+        kms_key_resource=_opt_str(entry, "kms_key_resource", where),
     )
 
 
@@ -327,8 +354,3 @@ def _opt_str(entry: Mapping[str, Any], key: str, where: str) -> Optional[str]:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: {key} must be a non-empty string.")
     return value
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""

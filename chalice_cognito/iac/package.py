@@ -60,13 +60,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from chalice_cognito.app import registered_triggers
 from chalice_cognito.iac import cloudformation, terraform
 from chalice_cognito.iac.bundle import write_bundle
-from chalice_cognito.iac.targets import Binding, IaCConfigError, PoolTarget, bind, parse_pools
+from chalice_cognito.iac.targets import Binding, IaCConfigError, bind, load_pool_targets
 
 #: file name of the attach Lambda's code next to the template
 ATTACH_ZIP = "cognito-attach.zip"
@@ -127,9 +127,7 @@ def add_cognito_to_package(
     if not registrations:
         _remove_stale(out_dir, terraform.FILE_NAME, ATTACH_ZIP)
         return result
-    pools = parse_pools(effective_cognito_section(config_dict, stage))
-    if user_pool_id:
-        pools = override_default_pool(pools, user_pool_id)
+    pools = load_pool_targets(config_dict, stage, user_pool_id=user_pool_id)
     result.bindings = bind(registrations, pools)
     owner = f"{name}-{stage}"
     provider = grants or default_grants_provider()
@@ -156,53 +154,6 @@ def _remove_stale(out_dir: str, *names: str) -> None:
         path = os.path.join(out_dir, name)
         if os.path.isfile(path):
             os.remove(path)
-
-
-def effective_cognito_section(config: Mapping[str, Any], stage: str) -> Dict[str, Any]:
-    """The ``cognito`` section for ``stage``: top level, then the stage's keys on top.
-
-    Per pool alias when ``user_pools`` is used; a stage naming its pool by one
-    key (id, name, parameter, resource) drops the others inherited from the
-    top level.
-    """
-    top = config.get("cognito") or {}
-    stage_cfg = ((config.get("stages") or {}).get(stage) or {}).get("cognito") or {}
-    if not isinstance(top, Mapping) or not isinstance(stage_cfg, Mapping):
-        raise IaCConfigError("The 'cognito' config section must be an object.")
-    if "user_pools" in top or "user_pools" in stage_cfg:
-        pools: Dict[str, Any] = {}
-        for section in (top, stage_cfg):
-            for alias, entry in (section.get("user_pools") or {}).items():
-                pools[alias] = _merge_pool(pools.get(alias) or {}, entry or {})
-        shared = {k: v for k, v in top.items() if k != "user_pools"}
-        shared.update({k: v for k, v in stage_cfg.items() if k != "user_pools"})
-        return {**shared, "user_pools": pools}
-    return _merge_pool(dict(top), dict(stage_cfg))
-
-
-_IDENTITY_KEYS = ("user_pool_resource", "user_pool_parameter", "user_pool_id", "user_pool_name")
-
-
-def _merge_pool(base: Mapping[str, Any], override: Mapping[str, Any]) -> Dict[str, Any]:
-    merged = dict(base)
-    if any(k in override for k in _IDENTITY_KEYS):
-        for key in _IDENTITY_KEYS:
-            merged.pop(key, None)
-    merged.update(override)
-    return merged
-
-
-def override_default_pool(
-    pools: Mapping[Optional[str], PoolTarget], user_pool_id: str
-) -> Dict[Optional[str], PoolTarget]:
-    """``--user-pool-id``: the default pool becomes the existing pool ``user_pool_id``."""
-    result = dict(pools)
-    base = pools.get(None) or PoolTarget()
-    new = replace(base, resource=None, parameter=None, pool_id=user_pool_id, pool_name=None)
-    result[None] = new
-    if base.alias is not None:
-        result[base.alias] = new
-    return result
 
 
 def default_grants_provider() -> GrantProvider:
@@ -302,5 +253,4 @@ __all__: List[str] = [
     "PackageResult",
     "add_cognito_to_package",
     "default_grants_provider",
-    "effective_cognito_section",
 ]

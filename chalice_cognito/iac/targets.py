@@ -1,8 +1,8 @@
 """Which pool each declared trigger goes to, as the templates need it.
 
-Pure: reads the ``cognito`` section of ``.chalice/config.json`` (already merged
-for the stage) and the app's :class:`~chalice_cognito.app.TriggerRegistration`
-list, and answers "pool X gets function F for trigger T (version V)".
+Pure: reads the ``cognito`` section of ``.chalice/config.json`` through
+:mod:`chalice_cognito.deploy.config` (one parser for deploy and package) and
+the app's :class:`~chalice_cognito.app.TriggerRegistration` list, and answers "pool X gets function F for trigger T (version V)".
 
 A pool is either *in the template* (``user_pool_resource``: a CloudFormation
 logical id, or a Terraform ``aws_cognito_user_pool`` address), or *existing*
@@ -19,23 +19,13 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from chalice_cognito.app import TriggerRegistration
 from chalice_cognito.catalogue import TriggerSpec
-
-#: Pool settings that matter to packaging.  Other keys of the section (the
-#: deploy half's) are ignored here.
-POOL_KEYS = (
-    "user_pool_resource",
-    "user_pool_parameter",
-    "user_pool_id",
-    "user_pool_name",
-    "kms_key_arn",
-    "kms_key_resource",
-    "on_conflict",
+from chalice_cognito.deploy.config import (
+    DEFAULT_ALIAS,
+    CognitoConfig,
+    PoolSettings,
+    load_cognito_config,
 )
-
-ON_CONFLICT_VALUES = ("fail", "replace")
-
-#: Keys of the section that apply to every pool of ``user_pools``.
-SHARED_KEYS = ("on_conflict",)
+from chalice_cognito.deploy.errors import ConfigError
 
 
 class IaCConfigError(ValueError):
@@ -105,40 +95,57 @@ class Binding:
         return self.registration.version or self.spec.default_version
 
 
-def parse_pools(section: Optional[Mapping[str, Any]]) -> Dict[Optional[str], PoolTarget]:
-    """Parse a stage's ``cognito`` section into pool targets keyed by alias.
+def load_pool_targets(
+    config: Mapping[str, Any], stage: str, *, user_pool_id: Optional[str] = None
+) -> Dict[Optional[str], PoolTarget]:
+    """The pool targets of ``stage`` from the parsed ``.chalice/config.json``.
 
-    The default pool is keyed ``None``: the section itself when it has no
-    ``user_pools``, else the pool marked ``"default": true`` (or the only one).
+    The section is read by :func:`chalice_cognito.deploy.config.load_cognito_config`
+    (the one parser of it, so deploy and package agree on keys, stage merging
+    and refusals); its :class:`ConfigError` becomes an :class:`IaCConfigError`.
+    ``user_pool_id`` (``--user-pool-id``) makes the default pool that existing
+    pool.  The environment is not read here: the CLI option does that.
     """
-    if not section:
-        return {}
-    if not isinstance(section, Mapping):
-        raise IaCConfigError("The 'cognito' config section must be an object.")
-    pools = section.get("user_pools")
-    if pools is None:
-        return {None: _pool(None, section)}
-    if not isinstance(pools, Mapping) or not pools:
-        raise IaCConfigError("'cognito.user_pools' must be a non-empty object of pools.")
-    # Section-wide policy (on_conflict) applies to every pool unless overridden;
-    # pool identities never do.
-    shared = {k: v for k, v in section.items() if k in SHARED_KEYS}
-    result: Dict[Optional[str], PoolTarget] = {}
-    defaults = []
-    for alias, raw in pools.items():
-        if not isinstance(raw, Mapping):
-            raise IaCConfigError(f"'cognito.user_pools.{alias}' must be an object.")
-        merged = {**shared, **raw}
-        result[str(alias)] = _pool(str(alias), merged)
-        if raw.get("default"):
-            defaults.append(str(alias))
-    if len(defaults) > 1:
-        raise IaCConfigError(f"Several pools are marked default: {', '.join(defaults)}.")
-    if defaults:
-        result[None] = result[defaults[0]]
-    elif len(pools) == 1:
-        result[None] = next(iter(result.values()))
+    try:
+        cognito = load_cognito_config(config, stage, user_pool_id=user_pool_id, environ={})
+    except ConfigError as error:
+        raise IaCConfigError(str(error)) from None
+    return pool_targets(cognito)
+
+
+def parse_pools(
+    section: Optional[Mapping[str, Any]], stage: str = "dev"
+) -> Dict[Optional[str], PoolTarget]:
+    """Pool targets of one stage's ``cognito`` section (see :func:`load_pool_targets`)."""
+    return load_pool_targets({"cognito": section} if section is not None else {}, stage)
+
+
+def pool_targets(config: CognitoConfig) -> Dict[Optional[str], PoolTarget]:
+    """Pool targets keyed by alias, plus the default pool keyed ``None``.
+
+    The default pool is the single-pool section (alias ``default``), else the
+    pool marked ``"default": true`` (or the only one).
+    """
+    result: Dict[Optional[str], PoolTarget] = {
+        alias: _target(settings) for alias, settings in config.pools.items()
+    }
+    default = config.default_alias
+    if default is not None:
+        result[None] = result[default]
     return result
+
+
+def _target(settings: PoolSettings) -> PoolTarget:
+    return PoolTarget(
+        alias=None if settings.alias == DEFAULT_ALIAS else settings.alias,
+        resource=settings.user_pool_resource,
+        parameter=settings.user_pool_parameter,
+        pool_id=settings.user_pool_id,
+        pool_name=settings.user_pool_name,
+        kms_key_arn=settings.kms_key_arn,
+        kms_key_resource=settings.kms_key_resource,
+        on_conflict=settings.on_conflict,
+    )
 
 
 def bind(
@@ -175,38 +182,6 @@ def group_by_pool(bindings: Sequence[Binding]) -> List[Tuple[PoolTarget, List[Bi
     for b in bindings:
         groups.setdefault(b.pool, []).append(b)
     return list(groups.items())
-
-
-def _pool(alias: Optional[str], raw: Mapping[str, Any]) -> PoolTarget:
-    values: Dict[str, Optional[str]] = {}
-    for key in POOL_KEYS:
-        value = raw.get(key)
-        if value is not None and (not isinstance(value, str) or not value):
-            raise IaCConfigError(f"cognito {key} must be a non-empty string.")
-        values[key] = value
-    on_conflict = values["on_conflict"] or "fail"
-    if on_conflict not in ON_CONFLICT_VALUES:
-        raise IaCConfigError(
-            f"cognito on_conflict must be one of {', '.join(ON_CONFLICT_VALUES)}, "
-            f"not {on_conflict!r}."
-        )
-    target = PoolTarget(
-        alias=alias,
-        resource=values["user_pool_resource"],
-        parameter=values["user_pool_parameter"],
-        pool_id=values["user_pool_id"],
-        pool_name=values["user_pool_name"],
-        kms_key_arn=values["kms_key_arn"],
-        kms_key_resource=values["kms_key_resource"],
-        on_conflict=on_conflict,
-    )
-    if not (target.resource or target.parameter or target.pool_id or target.pool_name):
-        label = "the cognito section" if alias is None else f"cognito.user_pools.{alias}"
-        raise IaCConfigError(
-            f"{label} names no user pool: set user_pool_resource (pool in the template), "
-            "user_pool_parameter, user_pool_id or user_pool_name."
-        )
-    return target
 
 
 def _words(text: str) -> List[str]:

@@ -88,7 +88,7 @@ def test_unknown_key_suggests() -> None:
     ("section", "message"),
     [
         ({"user_pool_id": ID, "user_pool_name": "x"}, "both user_pool_id"),
-        ({"kms_key_arn": KEY}, "names no pool"),
+        ({"kms_key_arn": KEY}, "names no user pool"),
         ({"user_pool_id": "not-an-id"}, "is not a pool id"),
         ({"user_pool_id": ID, "on_conflict": "overwrite"}, "on_conflict must be one of"),
         ({"user_pool_id": ID, "kms_key_arn": "alias/foo"}, "kms_key_arn must be a key ARN"),
@@ -140,3 +140,18 @@ def test_packaging_only_pool_keys_are_accepted_and_refused_clearly_for_deploy() 
         environ={},
     )
     assert staged.pool_for(None).user_pool_id == "us-east-1_AbC123"
+
+
+def test_a_stage_naming_a_template_pool_drops_the_inherited_id() -> None:
+    """One stage merge for deploy and package: the top-level id is not the stage's pool."""
+    config = load_cognito_config(
+        {
+            "cognito": {"user_pool_id": ID},
+            "stages": {"prod": {"cognito": {"user_pool_resource": "UserPool"}}},
+        },
+        "prod",
+        environ={},
+    )
+    assert config.pools["default"].user_pool_id is None
+    with pytest.raises(ConfigError, match="packaging only"):
+        config.pool_for(None)

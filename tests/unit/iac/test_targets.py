@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from chalice_cognito.app import TriggerRegistration
-from chalice_cognito.iac.package import effective_cognito_section, override_default_pool
-from chalice_cognito.iac.targets import IaCConfigError, PoolTarget, bind, group_by_pool, parse_pools
+from chalice_cognito.iac.targets import (
+    IaCConfigError,
+    PoolTarget,
+    bind,
+    group_by_pool,
+    load_pool_targets,
+    parse_pools,
+)
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -17,7 +23,9 @@ def reg(trigger: str, name: str, pool: str | None = None, version: str | None = 
 
 def test_single_pool_section_is_the_default_pool() -> None:
     pools = parse_pools({"user_pool_resource": "UserPool", "on_conflict": "replace"})
-    assert pools == {None: PoolTarget(resource="UserPool", on_conflict="replace")}
+    # keyed None for triggers without user_pool=, and by its config alias "default"
+    target = PoolTarget(resource="UserPool", on_conflict="replace")
+    assert pools == {None: target, "default": target}
     assert pools[None].in_template
 
 
@@ -104,9 +112,11 @@ def test_stage_section_wins_and_drops_the_inherited_pool_identity() -> None:
         "cognito": {"user_pool_id": "us-east-1_Top", "kms_key_arn": KEY},
         "stages": {"prod": {"cognito": {"user_pool_resource": "UserPool"}}},
     }
-    prod = effective_cognito_section(config, "prod")
-    assert prod == {"user_pool_resource": "UserPool", "kms_key_arn": KEY}
-    assert effective_cognito_section(config, "dev") == config["cognito"]
+    prod = load_pool_targets(config, "prod")[None]
+    assert prod == PoolTarget(resource="UserPool", kms_key_arn=KEY)
+    assert load_pool_targets(config, "dev")[None] == PoolTarget(
+        pool_id="us-east-1_Top", kms_key_arn=KEY
+    )
 
 
 def test_stage_merge_per_alias() -> None:
@@ -114,13 +124,22 @@ def test_stage_merge_per_alias() -> None:
         "cognito": {"user_pools": {"a": {"user_pool_id": "x_1", "default": True}}},
         "stages": {"dev": {"cognito": {"user_pools": {"a": {"user_pool_name": "dev-a"}}}}},
     }
-    section = effective_cognito_section(config, "dev")
-    assert section["user_pools"]["a"] == {"default": True, "user_pool_name": "dev-a"}
+    pools = load_pool_targets(config, "dev")
+    # the stage's name replaced the inherited id; "default" was kept
+    assert pools["a"] == PoolTarget(alias="a", pool_name="dev-a")
+    assert pools[None] is pools["a"]
 
 
 def test_user_pool_id_override_makes_the_default_pool_existing() -> None:
-    pools = parse_pools({"user_pools": {"main": {"user_pool_resource": "UserPool"}}})
-    overridden = override_default_pool(pools, "us-east-1_Over")
+    config = {"cognito": {"user_pools": {"main": {"user_pool_resource": "UserPool"}}}}
+    overridden = load_pool_targets(config, "dev", user_pool_id="us-east-1_Over")
     assert overridden[None].pool_id == "us-east-1_Over"
     assert not overridden[None].in_template
     assert overridden["main"] == overridden[None]
+
+
+def test_config_errors_become_iac_config_errors_with_suggestions() -> None:
+    with pytest.raises(
+        IaCConfigError, match="'user_pool_resorce'.*Did you mean 'user_pool_resource'"
+    ):
+        parse_pools({"user_pool_resorce": "UserPool"})
