@@ -1,9 +1,22 @@
 """AWS call counts of the wiring engine: ``python -m bench.bench_wiring``.
 
-Against a local moto server (127.0.0.1, random port): attach all 13 triggers
-(13 functions) to a fresh pool, then re-attach the same set.  Counts, not
-times, are the measure: every call to Cognito is rate-limited per account, and
-the re-attach of an unchanged app must make zero write calls.
+Against a local moto server (127.0.0.1, random port), 13 functions, one per
+trigger:
+
+* deploy: attach all 13 triggers to a fresh pool, the functions created by
+  this very deploy (``Wiring.plan(without_policy=...)``, as ``chalice-cognito
+  deploy`` does for the functions Chalice just created): 1 DescribeUserPool,
+  13 AddPermission, 1 UpdateUserPool, 1 verifying DescribeUserPool;
+* attach: the same to a second fresh pool, functions deployed earlier (the
+  ``attach`` command): 13 GetPolicy reads more, since the check before each
+  add must be a read (moto, and so a test, accepts duplicate statement ids);
+* re-attach with nothing changed: 0 writes (1 DescribeUserPool, 13 GetPolicy);
+* detach all.
+
+Counts, not times, are the measure: every call to Cognito is rate-limited per
+account.  Each count is checked against the expected one (a change fails the
+bench).  ``confirm_delay=0`` here; with the default (1 s on AWS) each
+LambdaConfig write adds one DescribeUserPool after the pause.
 """
 
 from __future__ import annotations
@@ -13,13 +26,19 @@ import io
 import logging
 import time
 import zipfile
-from typing import Any, Counter, Dict, List
+from typing import Any, Callable, Counter, Dict, List
 
 import boto3
 from moto.server import ThreadedMotoServer
 
 from chalice_cognito.catalogue import TRIGGERS
-from chalice_cognito.deploy.wiring import Ownership, PlanOptions, WantedTrigger, Wiring
+from chalice_cognito.deploy.wiring import (
+    Ownership,
+    PlanOptions,
+    PoolResult,
+    WantedTrigger,
+    Wiring,
+)
 
 REGION = "us-east-1"
 
@@ -84,6 +103,20 @@ def _report(title: str, calls: Counter[str], seconds: float) -> None:
         print(f"    {name:<20} {count}")
 
 
+#: expected call counts of each scenario (13 functions, confirm_delay=0)
+EXPECTED: Dict[str, Dict[str, int]] = {
+    "deploy": {"DescribeUserPool": 2, "AddPermission": 13, "UpdateUserPool": 1},
+    "attach": {"DescribeUserPool": 2, "GetPolicy": 13, "AddPermission": 13, "UpdateUserPool": 1},
+    "re-attach": {"DescribeUserPool": 1, "GetPolicy": 13},
+    "detach": {"DescribeUserPool": 2, "GetPolicy": 13, "RemovePermission": 13, "UpdateUserPool": 1},
+}
+
+
+def _check(scenario: str, calls: Counter[str]) -> None:
+    if dict(calls) != EXPECTED[scenario]:
+        raise SystemExit(f"{scenario}: expected {EXPECTED[scenario]}, made {dict(calls)}")
+
+
 def main() -> None:
     # The moto server's request log would drown the report.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -93,36 +126,48 @@ def main() -> None:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
         setup = _setup(url)
+        second = (
+            _session()
+            .client("cognito-idp", endpoint_url=url)
+            .create_user_pool(PoolName="bench-attach", UserPoolTier="PLUS")["UserPool"]["Id"]
+        )
         options = PlanOptions(kms_key_arn=setup["key"])
-        # confirm_delay=0: the delayed second read-back is one more
-        # DescribeUserPool (and a pause) per write, reported separately below.
+        wanted: List[WantedTrigger] = setup["wanted"]
+        created = [w.function_arn for w in wanted]
         counting = _Counting(url)
         wiring = Wiring(client_factory=counting.factory, confirm_delay=0)
         pool = wiring.resolve_pool(setup["pool_id"])
-        counting.calls.clear()
+        other = wiring.resolve_pool(second)
 
-        started = time.perf_counter()
-        result = wiring.wire(pool, setup["wanted"], Ownership(), options)
-        _report(
-            f"attach {len(setup['wanted'])} triggers to a fresh pool",
-            counting.calls,
-            time.perf_counter() - started,
-        )
+        def run(title: str, scenario: str, action: Callable[[], PoolResult]) -> PoolResult:
+            counting.calls.clear()
+            started = time.perf_counter()
+            result = action()
+            _report(title, counting.calls, time.perf_counter() - started)
+            _check(scenario, counting.calls)
+            return result
+
+        def deploy() -> PoolResult:
+            plan = wiring.plan(pool, wanted, Ownership(), options, without_policy=created)
+            return wiring.apply(plan, wanted, fresh=True)
+
+        result = run(f"deploy: attach {len(wanted)} just-created functions", "deploy", deploy)
         assert len(result.owned.slots) == len(TRIGGERS)
-
-        counting.calls.clear()
-        started = time.perf_counter()
-        again = wiring.wire(pool, setup["wanted"], result.owned, options)
-        _report("re-attach, nothing changed", counting.calls, time.perf_counter() - started)
-        assert not again.changed and sum(counting.calls[w] for w in WRITES) == 0
-
-        counting.calls.clear()
-        started = time.perf_counter()
-        wiring.detach(pool, again.owned, options)
-        _report("detach all", counting.calls, time.perf_counter() - started)
+        run(
+            f"attach {len(wanted)} functions deployed earlier",
+            "attach",
+            lambda: wiring.wire(other, wanted, Ownership(), options),
+        )
+        again = run(
+            "re-attach, nothing changed",
+            "re-attach",
+            lambda: wiring.wire(pool, wanted, result.owned, options),
+        )
+        assert not again.changed
+        run("detach all", "detach", lambda: wiring.detach(pool, again.owned, options))
         print(
-            "note: with the default confirm_delay (1 s) each LambdaConfig write adds one "
-            "DescribeUserPool after the pause (concurrent-writer check)."
+            "every count as expected; with the default confirm_delay (1 s) each LambdaConfig "
+            "write adds one DescribeUserPool after the pause (concurrent-writer check)."
         )
     finally:
         server.stop()

@@ -69,7 +69,7 @@ DECORATOR_NAME = "cognito_trigger"
 #: in CI; everything else in the package is the runtime half that ships in the
 #: Lambda zip.  Listing the excluded side means a new runtime module ships
 #: without anyone having to remember to add it here.
-DEPLOY_TIME_PARTS = frozenset({"cli.py", "deploy", "local", "iac", "__pycache__"})
+DEPLOY_TIME_PARTS = frozenset({"cli.py", "cdk.py", "deploy", "local", "iac", "__pycache__"})
 
 #: Where the effective requirements file is written (git-ignored, next to the zips).
 _REQUIREMENTS_DIR = ("deployments",)
@@ -509,6 +509,12 @@ class CognitoDeployer(Deployer):
         self.post_deploy_result: Any = None
         #: The deployment zip(s) built by the last deploy (function zip last).
         self.deployment_packages: List[str] = []
+        #: ARNs of the functions the last deploy *created* (Chalice's
+        #: ``create_function``; updated ones are not listed), set before
+        #: ``post_deploy`` runs.  A function created moments ago has no resource
+        #: policy, so the wiring may skip its GetPolicy read
+        #: (``Wiring.plan(without_policy=...)``).
+        self.created_function_arns: Tuple[str, ...] = ()
 
     def _deploy(self, config: Config, chalice_stage_name: str) -> Dict[str, Any]:
         self._validate_config(config)
@@ -519,7 +525,9 @@ class CognitoDeployer(Deployer):
         self.deployment_packages = _package_files(resources)
         plan = self._plan_stage.execute(resources)
         self._sweeper.execute(plan, config)
+        self.created_function_arns = ()
         self._executor.execute(plan)
+        self.created_function_arns = created_function_arns(plan, self._executor)
         deployed_values: Dict[str, Any] = {
             "resources": self._executor.resource_values,
             "schema_version": "2.0",
@@ -545,6 +553,26 @@ class CognitoDeployer(Deployer):
             raise
         self._recorder.record_results(deployed_values, chalice_stage_name, config.project_dir)
         return deployed_values
+
+
+def created_function_arns(plan: models.Plan, executor: Any) -> Tuple[str, ...]:
+    """ARNs of the Lambda functions an executed ``plan`` created (not updated).
+
+    Chalice's planner emits ``create_function`` only for a function that does
+    not exist remotely, and stores the call's result (the new ARN) in the
+    executor's variable named by ``output_var``.
+    """
+    variables: Dict[str, Any] = getattr(executor, "variables", {})
+    arns = []
+    for instruction in plan.instructions:
+        if (
+            isinstance(instruction, models.APICall)
+            and instruction.method_name == "create_function"
+            and instruction.output_var
+            and isinstance(variables.get(instruction.output_var), str)
+        ):
+            arns.append(str(variables[instruction.output_var]))
+    return tuple(arns)
 
 
 def _package_files(resources: Sequence[Any]) -> List[str]:
