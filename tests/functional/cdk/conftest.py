@@ -121,16 +121,15 @@ def _logical_id(stack: Any, construct: Any) -> str:
     return str(stack.get_logical_id(construct.node.default_child))
 
 
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+def synthesize(root: Path, construct_class: Any) -> Iterator[Synth]:
+    """Build the project under ``root``, a stack with it and two pools; synth once."""
     import aws_cdk as cdk
     from aws_cdk import aws_cognito as cognito
     from aws_cdk import aws_kms as kms
     from aws_cdk.assertions import Template
 
-    from chalice_cognito.cdk import Chalice, add_triggers
+    from chalice_cognito.cdk import add_triggers
 
-    root = tmp_path_factory.mktemp("cdk")
     project = write_project(root / "runtime")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)  # chalice.cdk writes chalice.out/ into the working directory
@@ -139,7 +138,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
         mp.setattr(sys, "path", list(sys.path))
         app = cdk.App(outdir=str(root / "cdk.out"))
         stack = cdk.Stack(app, "Shop")
-        construct = Chalice(stack, "Api", source_dir=str(project))
+        construct = construct_class(stack, "Api", source_dir=str(project))
         key = kms.Key(stack, "SenderKey")
         pool = cognito.UserPool(stack, "Pool", custom_sender_kms_key=key)
         admin_pool = cognito.UserPool(stack, "AdminPool")
@@ -158,3 +157,19 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
             project=project,
         )
         sys.modules.pop("app", None)
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    """The plugin's construct (``chalice_cognito.cdk.Chalice``) wired to two pools."""
+    from chalice_cognito.cdk import Chalice
+
+    yield from synthesize(tmp_path_factory.mktemp("cdk"), Chalice)
+
+
+@pytest.fixture(scope="module")
+def stock_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    """Stock ``chalice.cdk.Chalice`` wired to the same pools."""
+    from chalice.cdk import Chalice
+
+    yield from synthesize(tmp_path_factory.mktemp("stock"), Chalice)

@@ -247,3 +247,23 @@ def test_the_construct_is_chalice_cdk_chalice() -> None:
 
     assert issubclass(Chalice, Stock)
     assert Chalice is __import__("chalice_cognito.cdk", fromlist=["Chalice"]).Chalice
+
+
+def test_the_template_passes_cfn_lint_and_the_sam_transform(synth: Synth, tmp_path) -> None:
+    from cfnlint.api import lint_file
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:
+        def load(self) -> Dict[str, str]:
+            return {}
+
+    path = tmp_path / "Shop.template.json"
+    path.write_text(json.dumps(synth.template))
+    assert [str(m) for m in lint_file(path)] == []
+    transformed = transform(json.loads(path.read_text()), {}, NoManagedPolicies())
+    functions = [
+        k for k, v in transformed["Resources"].items() if v["Type"] == "AWS::Lambda::Function"
+    ]
+    assert sorted(functions) == sorted(
+        ["PreSignUp", "PreToken", "EmailSender", "Federation", "AdminConfirmed"]
+    )
