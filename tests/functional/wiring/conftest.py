@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -31,6 +32,9 @@ class CallRecorder:
         self.calls: List[str] = []
         self._failures: Dict[str, List[Tuple[str, str]]] = {}
         self._after: Dict[str, Callable[[], None]] = {}
+        # The engine runs a batch's calls in worker threads: failures are
+        # handed out one call at a time.
+        self._lock = threading.Lock()
 
     def factory(self, service: str, region: str) -> Any:
         client = self.session.client(service, region_name=region)
@@ -45,12 +49,13 @@ class CallRecorder:
         self._after[operation] = callback
 
     def _before(self, model: Any, **_: Any) -> Any:
-        self.calls.append(model.name)
-        pending = self._failures.get(model.name)
-        if pending:
+        with self._lock:
+            self.calls.append(model.name)
+            pending = self._failures.get(model.name)
+            if not pending:
+                return None
             code, message = pending.pop(0)
-            return _FakeHttp(400), {"Error": {"Code": code, "Message": message}}
-        return None
+        return _FakeHttp(400), {"Error": {"Code": code, "Message": message}}
 
     def _after_call(self, model: Any, http_response: Any, **_: Any) -> None:
         callback = self._after.get(model.name)

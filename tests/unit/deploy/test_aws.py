@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from typing import List, Tuple
+
+import pytest
 from botocore.exceptions import ClientError
 
 from chalice_cognito.deploy.aws import AwsClients, _snake, is_retryable
@@ -38,3 +42,60 @@ def test_operation_names_map_to_client_methods() -> None:
     assert _snake("UpdateUserPool") == "update_user_pool"
     assert _snake("GetPolicy") == "get_policy"
     assert _snake("ListUserPools") == "list_user_pools"
+
+
+# -- batches of independent calls ------------------------------------------------
+
+
+def test_map_overlaps_calls_and_keeps_input_order() -> None:
+    clients = AwsClients(region="us-east-1", max_workers=3)
+    # Each call waits until all three are in flight: only concurrent calls pass.
+    barrier = threading.Barrier(3, timeout=30)
+
+    def call(item: int) -> int:
+        barrier.wait()
+        return item * 10
+
+    assert clients.map(call, [3, 1, 2]) == [30, 10, 20]
+
+
+def test_map_finishes_every_call_before_raising_the_first_error() -> None:
+    clients = AwsClients(region="us-east-1", max_workers=4)
+    done: List[int] = []
+    lock = threading.Lock()
+
+    def call(item: int) -> int:
+        if item in (1, 2):
+            raise ValueError(f"failed {item}")
+        with lock:
+            done.append(item)
+        return item
+
+    with pytest.raises(ValueError, match="failed 1"):
+        clients.map(call, [0, 1, 2, 3])
+    assert sorted(done) == [0, 3]
+
+
+def test_map_with_one_worker_is_sequential() -> None:
+    clients = AwsClients(region="us-east-1", max_workers=1)
+    threads: List[str] = []
+    clients.map(lambda _item: threads.append(threading.current_thread().name), [1, 2, 3])
+    assert threads == [threading.main_thread().name] * 3
+
+
+def test_clients_are_created_once_per_service_and_region_across_threads() -> None:
+    made: List[Tuple[str, str]] = []
+    barrier = threading.Barrier(4, timeout=30)
+
+    def factory(service: str, region: str) -> object:
+        made.append((service, region))
+        return object()
+
+    clients = AwsClients(client_factory=factory, max_workers=4)
+
+    def call(_item: int) -> object:
+        barrier.wait()  # all four ask for the client at once
+        return clients.client("lambda", "us-east-1")
+
+    assert len(set(map(id, clients.map(call, range(4))))) == 1
+    assert made == [("lambda", "us-east-1")]

@@ -1,0 +1,135 @@
+"""Call counts and order of the wiring engine (moto in-process): what a deploy costs.
+
+A fresh attach is 1 DescribeUserPool, a GetPolicy per function (none for a
+function the deploy just created), an AddPermission per function, 1
+UpdateUserPool and 1 verifying DescribeUserPool.  Permission writes of one
+batch may overlap, but every add completes before UpdateUserPool and every
+removal waits for the verified update.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+import boto3
+import pytest
+
+from chalice_cognito.deploy.errors import AccessDeniedError
+from chalice_cognito.deploy.plan import statement_id_for
+from chalice_cognito.deploy.wiring import Ownership, Wiring
+
+from .conftest import REGION, CallRecorder, create_function, describe, policy_statements, wanted
+
+TRIGGERS = ("PreSignUp", "PostConfirmation", "CustomMessage")
+
+
+def create_pool() -> str:
+    client = boto3.client("cognito-idp", region_name=REGION)
+    return str(client.create_user_pool(PoolName="order")["UserPool"]["Id"])
+
+
+def functions() -> List[str]:
+    return [create_function(f"fn-{i}") for i in range(len(TRIGGERS))]
+
+
+def before_update(calls: List[str]) -> List[str]:
+    return calls[: calls.index("UpdateUserPool")]
+
+
+def test_fresh_attach_reads_the_pool_once_before_writing(
+    wiring: Wiring, recorder: CallRecorder
+) -> None:
+    pool = wiring.resolve_pool(create_pool())
+    arns = functions()
+    recorder.reset()
+    wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership())
+    calls = recorder.calls
+    expected = ["DescribeUserPool", "UpdateUserPool", "DescribeUserPool"]
+    expected += ["GetPolicy"] * 3 + ["AddPermission"] * 3
+    assert sorted(calls) == sorted(expected)
+    # The planning read comes first; every permission is in place before the update.
+    assert calls[0] == "DescribeUserPool"
+    assert before_update(calls).count("AddPermission") == 3
+    assert calls[-1] == "DescribeUserPool"
+    assert describe(pool.pool_id)["LambdaConfig"] == dict(zip(TRIGGERS, arns))
+
+
+def test_plan_applied_later_is_read_again_before_the_update(
+    wiring: Wiring, recorder: CallRecorder
+) -> None:
+    pool = wiring.resolve_pool(create_pool())
+    arns = functions()
+    plan = wiring.plan(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership())
+    recorder.reset()
+    wiring.apply(plan)  # not fresh: the plan may have been shown, or other pools applied first
+    assert before_update(recorder.calls).count("DescribeUserPool") == 1
+
+
+def test_functions_just_created_need_no_policy_read(wiring: Wiring, recorder: CallRecorder) -> None:
+    pool = wiring.resolve_pool(create_pool())
+    arns = functions()
+    recorder.reset()
+    wanted_triggers = [wanted(t, a) for t, a in zip(TRIGGERS, arns)]
+    plan = wiring.plan(pool, wanted_triggers, Ownership(), without_policy=arns[:2])
+    wiring.apply(plan, wanted_triggers, fresh=True)
+    # Only the function not created by "this deploy" is read.
+    assert recorder.count("GetPolicy") == 1
+    assert recorder.count("DescribeUserPool") == 2
+    assert recorder.writes.count("AddPermission") == 3
+    for arn in arns:
+        assert [s["Sid"] for s in policy_statements(arn)] == [statement_id_for(pool.pool_id)]
+
+
+def test_statement_id_already_taken_on_a_function_planned_without_read_is_replaced(
+    wiring: Wiring, recorder: CallRecorder
+) -> None:
+    pool = wiring.resolve_pool(create_pool())
+    fn = create_function("raced")
+    # As Lambda answers when the statement id exists (moto itself accepts duplicates).
+    recorder.fail(
+        "AddPermission",
+        "ResourceConflictException",
+        f"The statement id ({statement_id_for(pool.pool_id)}) provided already exists.",
+    )
+    plan = wiring.plan(pool, [wanted("PreSignUp", fn)], Ownership(), without_policy=[fn])
+    wiring.apply(plan, fresh=True)
+    replaced = ["AddPermission", "RemovePermission", "AddPermission", "UpdateUserPool"]
+    assert recorder.writes == replaced
+    assert len(policy_statements(fn)) == 1
+
+
+def test_a_failed_permission_stops_before_the_pool_update(
+    wiring: Wiring, recorder: CallRecorder
+) -> None:
+    pool = wiring.resolve_pool(create_pool())
+    arns = functions()
+    recorder.fail("AddPermission", "AccessDeniedException", "not allowed")
+    with pytest.raises(AccessDeniedError):
+        wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership())
+    assert "UpdateUserPool" not in recorder.calls
+    assert recorder.count("AddPermission") == 3  # the others finished before the raise
+    assert not describe(pool.pool_id).get("LambdaConfig")
+
+
+def test_permissions_are_removed_only_after_the_verified_update(
+    wiring: Wiring, recorder: CallRecorder
+) -> None:
+    pool = wiring.resolve_pool(create_pool())
+    arns = functions()
+    owned = wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership()).owned
+    recorder.reset()
+    wiring.detach(pool, owned)
+    calls = recorder.calls
+    update = calls.index("UpdateUserPool")
+    assert calls[update + 1] == "DescribeUserPool"
+    assert calls[update + 2 :] == ["RemovePermission"] * 3
+    assert all(policy_statements(arn) == [] for arn in arns)
+
+
+def test_sequential_batches_with_one_worker(recorder: CallRecorder) -> None:
+    wiring = Wiring(client_factory=recorder.factory, confirm_delay=0, max_workers=1)
+    pool = wiring.resolve_pool(create_pool())
+    arns = functions()
+    result = wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership())
+    # Sequential: the writes are recorded in the planner's (sorted) order.
+    assert [arn for op, arn in result.writes if op == "AddPermission"] == sorted(arns)
