@@ -28,6 +28,7 @@ a time" are retried with backoff by :class:`~chalice_cognito.deploy.aws.AwsClien
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Tuple
 
 from botocore.exceptions import ClientError
@@ -60,6 +61,7 @@ def apply_plan(
     writes: List[Tuple[str, str]] = []
     drift: Tuple[str, ...] = ()
     rounds = 0
+    read_at = plan.read_at  # when the copy the next re-plan starts from was read
     while True:
         rounds += 1
         if plan.refused:
@@ -74,9 +76,10 @@ def apply_plan(
             writes.extend(done)
 
         if plan.lambda_config_changed:
-            if fresh and plan.described:
+            if _read_is_recent(wiring, plan, fresh):
                 current: Mapping[str, Any] = plan.described
             else:
+                read_at = wiring.clock()
                 current = wiring.describe(plan.pool)
             if dict(current.get("LambdaConfig") or {}) != dict(plan.lambda_config_before):
                 # The pool moved since planning: plan again on what is there now.
@@ -86,8 +89,11 @@ def apply_plan(
                         f"gave up after {rounds} attempts.",
                         plan,
                     )
-                plan = wiring.plan(
-                    plan.pool, wanted, plan.owned_before, plan.options, described=current
+                plan = dataclasses.replace(
+                    wiring.plan(
+                        plan.pool, wanted, plan.owned_before, plan.options, described=current
+                    ),
+                    read_at=read_at,
                 )
                 fresh = True
                 continue
@@ -101,10 +107,12 @@ def apply_plan(
             )
             writes.append(("UpdateUserPool", plan.pool.pool_id))
 
+            read_at = wiring.clock()
             seen = wiring.describe(plan.pool)
             ok = holds_plan(plan, seen.get("LambdaConfig") or {})
             if ok and wiring.confirm_delay > 0:
                 wiring.sleep(wiring.confirm_delay)
+                read_at = wiring.clock()
                 seen = wiring.describe(plan.pool)
                 ok = holds_plan(plan, seen.get("LambdaConfig") or {})
             if not ok:
@@ -116,8 +124,9 @@ def apply_plan(
                         plan,
                     )
                 # Another writer's stale copy replaced ours: re-plan from what is there.
-                plan = wiring.plan(
-                    plan.pool, wanted, plan.owned_before, plan.options, described=seen
+                plan = dataclasses.replace(
+                    wiring.plan(plan.pool, wanted, plan.owned_before, plan.options, described=seen),
+                    read_at=read_at,
                 )
                 fresh = True
                 continue
@@ -132,6 +141,18 @@ def apply_plan(
         ):
             writes.extend(done)
         return _result(plan, writes, rounds, verified, drift)
+
+
+def _read_is_recent(wiring: Wiring, plan: PoolPlan, fresh: bool) -> bool:
+    """True when the update may be built from the plan's own read (no re-read first).
+
+    Only for a plan applied as soon as it was made, whose read is younger than
+    ``max_read_age``: a longer gap (throttled permission writes) would widen the
+    window in which another writer's change is overwritten unseen.
+    """
+    if not (fresh and plan.described and plan.read_at is not None):
+        return False
+    return wiring.clock() - plan.read_at <= wiring.max_read_age
 
 
 def holds_plan(plan: PoolPlan, config: Mapping[str, Any]) -> bool:

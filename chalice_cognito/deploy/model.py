@@ -236,6 +236,9 @@ class PoolPlan:
     owned_before: Ownership
     owned_after: Ownership
     described: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: when ``described`` was read (the engine's monotonic clock); None: unknown.
+    #: A plan applied soon after its read needs no second read before writing.
+    read_at: Optional[float] = field(default=None, compare=False, repr=False)
 
     @property
     def lambda_config_changed(self) -> bool:

@@ -31,6 +31,7 @@ Imports: stdlib, boto3/botocore and the catalogue only (runs in the custom-resou
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
@@ -127,6 +128,11 @@ class Wiring:
     verification (0 disables).  ``sleep`` is injectable so tests never wait.
     ``max_workers`` bounds the calls one batch runs at once (the GetPolicy
     reads of a plan, the permission writes of an apply); 1 makes them sequential.
+    ``max_read_age``: a fresh plan (see :meth:`apply`) whose DescribeUserPool
+    is older than this many seconds when the update is due (slow or throttled
+    permission writes) is read again first; kept well below ``confirm_delay``,
+    so another deployment's confirming read still sees a write of ours built
+    from a stale copy.  ``clock`` (monotonic seconds) is injectable for tests.
 
     One ``Wiring`` may serve one deployment at a time; give concurrent
     deployments (threads) a ``Wiring`` each, as two processes would have.
@@ -142,6 +148,8 @@ class Wiring:
         confirm_delay: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         max_workers: int = MAX_CONCURRENT_CALLS,
+        max_read_age: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.aws = AwsClients(
             session,
@@ -154,6 +162,8 @@ class Wiring:
         self.max_rounds = max(1, max_attempts)
         self.confirm_delay = confirm_delay
         self.sleep = sleep
+        self.max_read_age = max_read_age
+        self.clock = clock
 
     # -- pools -------------------------------------------------------------
 
@@ -221,6 +231,7 @@ class Wiring:
         """
         owned = owned or Ownership()
         options = options or PlanOptions()
+        read_at = self.clock()
         current = dict(described) if described is not None else self.describe(pool)
         known_new = set(without_policy)
         involved = _plan.functions_involved(current, wanted, owned)
@@ -229,7 +240,7 @@ class Wiring:
         for arn in assume_exist:
             if policies.get(arn, []) is None:
                 policies[arn] = []
-        return _plan.make_plan(
+        made = _plan.make_plan(
             pool_ref_from_described(current) if "Id" in current else pool,
             current,
             wanted,
@@ -237,6 +248,8 @@ class Wiring:
             options,
             policies,
         )
+        # A ``described`` handed in was read before this call: its age is unknown.
+        return dataclasses.replace(made, read_at=read_at if described is None else None)
 
     def apply(
         self,
@@ -254,11 +267,13 @@ class Wiring:
         the triggers the plan attaches) and applied again, up to
         ``max_attempts`` rounds.
 
-        ``fresh=True`` says the plan was made just now, its DescribeUserPool
-        immediately before this call (as :meth:`wire` does): the pool is then
-        not read again before UpdateUserPool.  A plan that was shown first, or
-        made before other pools were applied, is older: by default the pool is
-        re-read, and re-planned if its LambdaConfig moved, before writing.
+        ``fresh=True`` says the plan is applied as soon as it is made (as
+        :meth:`wire` does): its own DescribeUserPool is then the copy the update
+        is built from, with no second read, as long as that read is at most
+        ``max_read_age`` seconds old when the update is due.  A plan that was
+        shown first, or made before other pools were applied, is older: by
+        default the pool is re-read, and re-planned if its LambdaConfig moved,
+        before writing.
         """
         if wanted is None:
             wanted = _plan.wanted_from_plan(plan)

@@ -133,3 +133,28 @@ def test_sequential_batches_with_one_worker(recorder: CallRecorder) -> None:
     result = wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership())
     # Sequential: the writes are recorded in the planner's (sorted) order.
     assert [arn for op, arn in result.writes if op == "AddPermission"] == sorted(arns)
+
+
+def test_a_fresh_plan_whose_read_got_old_is_read_again(recorder: CallRecorder) -> None:
+    now = [0.0]
+    wiring = Wiring(
+        client_factory=recorder.factory, confirm_delay=0, max_read_age=0.5, clock=lambda: now[0]
+    )
+    pool = wiring.resolve_pool(create_pool())
+    fn = create_function("slow")
+
+    def slow_permission() -> None:
+        # Throttled permission writes: the plan's read is old when the update is due,
+        # and meanwhile someone else set a trigger.
+        now[0] += 2.0
+        boto3.client("cognito-idp", region_name=REGION).update_user_pool(
+            UserPoolId=pool.pool_id, LambdaConfig={"PostAuthentication": fn}
+        )
+
+    recorder.after("AddPermission", slow_permission)
+    recorder.reset()
+    result = wiring.wire(pool, [wanted("PreSignUp", fn)], Ownership())
+    assert before_update(recorder.calls).count("DescribeUserPool") == 2
+    # The other writer's trigger was seen, and kept.
+    assert describe(pool.pool_id)["LambdaConfig"] == {"PostAuthentication": fn, "PreSignUp": fn}
+    assert result.attempts == 2
