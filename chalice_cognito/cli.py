@@ -13,6 +13,9 @@ attaching the new ARNs and detaching vanished slots), and only then deletes
 the functions that left the app; ``delete`` detaches before Chalice deletes
 anything.  Exit status is non-zero whenever something is refused or fails.
 
+This module is the command layer (flags, collaborators, echo); what the
+commands do with a stage's pools is :mod:`chalice_cognito.deploy.stage`.
+
 Deploy-time module: chalice's CLI, click, boto3.
 """
 
@@ -41,30 +44,32 @@ from chalice.deploy.validate import ExperimentalFeatureError, validate_lambda_ar
 from chalice.utils import UI, create_zip_file
 
 from chalice_cognito import __version__
-from chalice_cognito.app import TriggerRegistration, registered_triggers
+from chalice_cognito.app import registered_triggers
 from chalice_cognito.deploy import chalice_hooks
 from chalice_cognito.deploy.config import (
     ENV_USER_POOL_ID,
     CognitoConfig,
-    PoolSettings,
     load_cognito_config,
 )
 from chalice_cognito.deploy.errors import RefusedError, WiringError
-from chalice_cognito.deploy.model import (
-    Ownership,
-    PlanOptions,
-    PoolPlan,
-    PoolRef,
-    PoolResult,
-    PoolStatus,
-    WantedTrigger,
+from chalice_cognito.deploy.model import PoolResult
+from chalice_cognito.deploy.stage import (
+    StageWiring,
+    aliases_needing_kms,
+    deployed_arns,
+    emulated_pools,
+    forget_ephemeral,
+    format_rows,
+    is_local,
+    local_confirm_delay,
+    plan_lines,
+    predicted_arns,
+    recorded_arns,
+    result_rows,
+    status_lines,
 )
-from chalice_cognito.deploy.state import StageState, load_state, save_state, state_path
-from chalice_cognito.deploy.wiring import (
-    Wiring,
-    pool_ref_from_described,
-    wanted_from_registrations,
-)
+from chalice_cognito.deploy.state import load_state, state_path
+from chalice_cognito.deploy.wiring import Wiring
 
 #: Commands of stock Chalice that chalice-cognito replaces with its own.
 REPLACED = ("deploy", "delete", "package")
@@ -102,264 +107,11 @@ class CognitoCLIFactory(CLIFactory):
         return Wiring(boto3.session.Session(botocore_session=session), **kwargs)
 
 
-# -- the wiring of one stage ---------------------------------------------------------
-
-
-@dataclasses.dataclass
-class PoolRow:
-    """One line of the deploy/attach/detach table."""
-
-    pool: str
-    trigger: str
-    function: str
-    action: str
-    permission: str
-
-
-class StageWiring:
-    """Everything ``deploy``/``attach``/``detach``/``plan``/``status`` do with pools for one stage.
-
-    Pools come from the ``cognito`` config of the stage (plus ``--user-pool-id``),
-    ownership from ``.chalice/cognito/<stage>.json``.  A pool that this stage owns
-    triggers on but that is no longer configured is detached by :meth:`wire`.
-    """
-
-    def __init__(
-        self,
-        project_dir: str,
-        stage: str,
-        app: Any,
-        wiring: Wiring,
-        cognito: CognitoConfig,
-        force: bool = False,
-        detach_only: bool = False,
-    ) -> None:
-        self.project_dir = project_dir
-        self.stage = stage
-        self.app = app
-        self.wiring = wiring
-        self.cognito = cognito
-        self.force = force
-        self.registrations: List[TriggerRegistration] = registered_triggers(app)
-        self.state: StageState = load_state(project_dir, stage)
-        self.pools: Dict[str, PoolRef] = {}
-        if not detach_only:
-            # Every trigger's pool must be configured before anything is deployed.
-            self.cognito.check_aliases(r.user_pool for r in self.registrations)
-
-    @property
-    def has_work(self) -> bool:
-        """True when there is anything to wire or unwire."""
-        return bool(self.registrations or self.cognito.pools or self.state.pools)
-
-    def resolve(self) -> Dict[str, PoolRef]:
-        """Resolve every configured pool (reads only); fails early on a missing pool."""
-        if not self.pools:
-            self.pools = {
-                alias: self.wiring.resolve_pool(settings)
-                for alias, settings in self.cognito.pools.items()
-            }
-        return self.pools
-
-    def _alias_of(self, registration: TriggerRegistration) -> str:
-        return self.cognito.pool_for(registration.user_pool).alias
-
-    def grants(self) -> Dict[str, Any]:
-        """The IAM grants (and environment) of every trigger function, by function name."""
-        from chalice_cognito.deploy.grants import plan_grants
-
-        pools = self.resolve()
-        arns: Dict[Optional[str], Any] = {}
-        keys: Dict[Optional[str], Any] = {}
-        for registration in self.registrations:
-            alias = self._alias_of(registration)
-            arns[registration.user_pool] = pools[alias].arn
-            keys[registration.user_pool] = self.cognito.pools[alias].kms_key_arn
-        return plan_grants(self.registrations, arns, keys)
-
-    def wanted(self, function_arns: Mapping[str, str]) -> Dict[str, List[WantedTrigger]]:
-        """Declared triggers per configured pool alias (an alias without triggers: [])."""
-        grouped = wanted_from_registrations(self.registrations, function_arns)
-        out: Dict[str, List[WantedTrigger]] = {alias: [] for alias in self.cognito.pools}
-        for pool_alias, wanted in grouped.items():
-            out[self.cognito.pool_for(pool_alias).alias].extend(wanted)
-        return out
-
-    def _settings(self, alias: str) -> PoolSettings:
-        return self.cognito.pools[alias]
-
-    def _orphans(self) -> List[str]:
-        """Pool ids this stage owns triggers on that are no longer configured."""
-        configured = {ref.pool_id for ref in self.resolve().values()}
-        return sorted(pid for pid in self.state.pools if pid not in configured)
-
-    def plans(
-        self, function_arns: Mapping[str, str], predicted: Sequence[str] = ()
-    ) -> List[Tuple[str, PoolPlan]]:
-        """Plan every pool (configured ones, then orphaned ones to detach); no write call.
-
-        ``predicted``: ARNs of functions about to be created; the planner is told
-        they exist (with no resource policy yet) instead of refusing them.
-        """
-        out = []
-        wanted = self.wanted(function_arns)
-        for alias, pool in self.resolve().items():
-            options = self._settings(alias).plan_options(self.force)
-            owned = self.state.ownership(pool.pool_id)
-            if predicted:
-                out.append(
-                    (alias, self._plan_ahead(pool, wanted[alias], owned, options, predicted))
-                )
-            else:
-                out.append((alias, self.wiring.plan(pool, wanted[alias], owned, options)))
-        for pool_id in self._orphans():
-            pool = self.wiring.resolve_pool(pool_id)
-            out.append(("", self.wiring.plan(pool, (), self.state.ownership(pool_id))))
-        return out
-
-    def _plan_ahead(
-        self,
-        pool: PoolRef,
-        wanted: Sequence[WantedTrigger],
-        owned: Ownership,
-        options: PlanOptions,
-        predicted: Sequence[str],
-    ) -> PoolPlan:
-        from chalice_cognito.deploy import plan as pure
-
-        current = self.wiring.describe(pool)
-        policies = {
-            arn: self.wiring.aws.get_policy_statements(arn)
-            for arn in sorted(set(pure.functions_involved(current, wanted, owned)))
-        }
-        for arn in predicted:
-            if policies.get(arn, []) is None:
-                policies[arn] = []
-        return pure.make_plan(
-            pool_ref_from_described(current), current, wanted, owned, options, policies
-        )
-
-    def wire(self, function_arns: Mapping[str, str]) -> List[PoolResult]:
-        """Make every pool hold exactly the declared triggers; record ownership after each pool.
-
-        All pools are planned first: if any plan is refused nothing is written
-        (:class:`RefusedError`).
-        """
-        planned = self.plans(function_arns)
-        for _, plan in planned:
-            if plan.refused:
-                raise RefusedError(plan)
-        wanted = self.wanted(function_arns)
-        results = []
-        for alias, plan in planned:
-            result = self.wiring.apply(plan, wanted.get(alias, ()) if alias else ())
-            self.state = self.state.with_pool(plan.pool, result.owned, alias or None)
-            save_state(self.project_dir, self.state)
-            results.append(result)
-        return results
-
-    def detach_all(self) -> List[PoolResult]:
-        """Remove every trigger this stage attached, on every pool it owns triggers on."""
-        results = []
-        for pool_id in sorted(self.state.pools):
-            pool = self.wiring.resolve_pool(pool_id)
-            owned = self.state.ownership(pool_id)
-            result = self.wiring.detach(pool, owned)
-            self.state = self.state.with_pool(pool, result.owned)
-            save_state(self.project_dir, self.state)
-            results.append(result)
-        return results
-
-    def statuses(self, function_arns: Mapping[str, str]) -> List[PoolStatus]:
-        """Declared vs actual, per configured pool and per orphaned owned pool."""
-        wanted = self.wanted(function_arns)
-        out = [
-            self.wiring.status(pool, wanted[alias], self.state.ownership(pool.pool_id))
-            for alias, pool in self.resolve().items()
-        ]
-        for pool_id in self._orphans():
-            pool = self.wiring.resolve_pool(pool_id)
-            out.append(self.wiring.status(pool, (), self.state.ownership(pool_id)))
-        return out
-
-
-def predicted_arns(config: Config, app: Any, region: str, account_id: str) -> Dict[str, str]:
-    """The ARN each function will have once deployed (Chalice names them ``app-stage-name``)."""
-    return {
-        f.name: f"arn:aws:lambda:{region}:{account_id}:function:"
-        f"{config.app_name}-{config.chalice_stage}-{f.name}"
-        for f in app.pure_lambda_functions
-    }
-
-
-def deployed_arns(deployed_values: Mapping[str, Any]) -> Dict[str, str]:
-    """Chalice function name -> ARN, from deployed values (``.chalice/deployed`` shape)."""
-    return {
-        str(r["name"]): str(r["lambda_arn"])
-        for r in deployed_values.get("resources", [])
-        if r.get("resource_type") == "lambda_function"
-    }
-
-
-def recorded_arns(config: Config, stage: str) -> Dict[str, str]:
-    """Function ARNs recorded by a previous deploy in ``.chalice/deployed/<stage>.json``."""
-    deployed = config.deployed_resources(stage)
-    if deployed is None:
-        return {}
-    out = {}
-    for name in deployed.resource_names():
-        values = deployed.resource_values(name)
-        if values.get("resource_type") == "lambda_function":
-            out[name] = values["lambda_arn"]
-    return out
-
-
 # -- output ---------------------------------------------------------------------------
 
 
-def _short_fn(arn: Optional[str]) -> str:
-    if not arn:
-        return "-"
-    return arn.split(":function:", 1)[-1]
-
-
-def result_rows(results: Sequence[PoolResult]) -> List[PoolRow]:
-    """The table of what the wiring did: pool, trigger, function, action, permission."""
-    rows = []
-    for result in results:
-        plan = result.plan
-        label = plan.pool.pool_id + (f" ({plan.pool.name})" if plan.pool.name else "")
-        added = {p.function_arn for p in plan.permission_adds}
-        removed = {p.function_arn for p in plan.permission_removes}
-        for change in plan.slot_changes:
-            if change.action == "detach":
-                arn = change.before_arn
-                perm = "removed" if arn in removed else "-"
-            elif change.action == "release":
-                arn = change.before_arn
-                perm = "-"
-            else:
-                arn = change.after_arn
-                perm = "added" if arn in added else "present"
-            rows.append(PoolRow(label, change.trigger, _short_fn(arn), change.action, perm))
-    return rows
-
-
-def format_rows(rows: Sequence[PoolRow]) -> str:
-    """A fixed-width table (empty string when there is nothing to show)."""
-    if not rows:
-        return ""
-    header = PoolRow("POOL", "TRIGGER", "FUNCTION", "ACTION", "PERMISSION")
-    table = [header, *rows]
-    fields = [f.name for f in dataclasses.fields(PoolRow)]
-    widths = {f: max(len(getattr(r, f)) for r in table) for f in fields}
-    lines = []
-    for row in table:
-        lines.append("  " + "  ".join(getattr(row, f).ljust(widths[f]) for f in fields).rstrip())
-    return "\n".join(lines)
-
-
 def _echo_results(results: Sequence[PoolResult], title: str) -> None:
+    """The table of what the wiring did, then pools left alone and settings drift."""
     rows = result_rows(results)
     if rows:
         click.echo(title)
@@ -399,26 +151,12 @@ def _load_cognito(project_dir: str, stage: str, user_pool_id: Optional[str]) -> 
     return load_cognito_config(project_dir, stage, user_pool_id=user_pool_id)
 
 
-def _is_local(cognito: CognitoConfig, flag: Optional[bool]) -> bool:
-    if flag is not None:
-        return flag
-    return bool(cognito.pools) and all(p.local for p in cognito.pools.values())
-
-
 def _refuse_local(cognito: CognitoConfig, stage: str, command: str) -> None:
-    if _is_local(cognito, None):
+    if is_local(cognito, None):
         raise click.ClickException(
             f"Stage {stage!r} is a local stage: its embedded AWS only lives during "
             f"`chalice-cognito deploy --stage {stage}`, so there is nothing to {command}."
         )
-
-
-def _local_confirm_delay() -> Optional[float]:
-    """No settle-and-reread round against a loopback emulator: nobody else writes to it."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
-        return 0.0
-    return None
 
 
 def _session_region(session: Any) -> str:
@@ -433,6 +171,15 @@ def _session_region(session: Any) -> str:
 def _account_id(session: Any, region: str) -> str:
     sts = session.create_client("sts", region_name=region)
     return str(sts.get_caller_identity()["Account"])
+
+
+def _predicted_arns(stage_wiring: StageWiring, config: Config, session: Any) -> Dict[str, str]:
+    """The ARN every function of the app will have (account from a resolved pool, else STS)."""
+    pools = stage_wiring.resolve()
+    region = _session_region(session)
+    account = next(iter(pools.values())).account_id if pools else ""
+    account = account or _account_id(session, region)
+    return predicted_arns(config, config.chalice_app, region, account)
 
 
 class RefusedCommand(click.ClickException):
@@ -559,7 +306,7 @@ def deploy(
     """Deploy the app (like `chalice deploy`) and wire its Cognito triggers."""
     factory = _factory(ctx)
     cognito = _load_cognito(factory.project_dir, stage, user_pool_id)
-    if not _is_local(cognito, local):
+    if not is_local(cognito, local):
         factory.profile = profile
         _deploy(
             ctx, autogen_policy, api_gateway_stage, stage, connection_timeout, cognito, force, smoke
@@ -577,22 +324,10 @@ def deploy(
     # The app itself is loaded only once the emulator is active, so whatever it
     # creates at import time (boto3 clients) sees the emulator's settings.
     app_name = str(factory.load_project_config().get("app_name") or "app")
-    region = next((p.region for p in cognito.pools.values() if p.region), None) or DEFAULT_REGION
-    pools = {
-        alias: dataclasses.replace(
-            settings,
-            user_pool_id=None,
-            user_pool_name=settings.user_pool_name or f"{app_name}-{stage}",
-            region=region,
-            local=True,
-        )
-        for alias, settings in (
-            cognito.pools or {"default": PoolSettings("default", default=True)}
-        ).items()
-    }
+    region, pools = emulated_pools(cognito, app_name, stage, DEFAULT_REGION)
     cognito = CognitoConfig(stage=stage, pools=pools)
     factory.profile = None  # never read a real profile while the emulator is active
-    _forget_ephemeral(factory.project_dir, stage)
+    forget_ephemeral(factory.project_dir, stage)
     aws = EmbeddedAWS(region=region)
     try:
         with aws.activated() as endpoint:
@@ -607,7 +342,7 @@ def deploy(
             )
             session = factory.create_botocore_session()
             app = factory.create_config_obj(chalice_stage_name=stage).chalice_app
-            needs_key = _aliases_needing_kms(app, cognito)
+            needs_key = aliases_needing_kms(app, cognito)
             for alias, settings in list(pools.items()):
                 assert settings.user_pool_name is not None
                 pool_id = ensure_user_pool(session, settings.user_pool_name, endpoint, region)
@@ -634,30 +369,8 @@ def deploy(
             )
     finally:
         aws.stop()
-        _forget_ephemeral(factory.project_dir, stage)
+        forget_ephemeral(factory.project_dir, stage)
         click.echo("Embedded local AWS stopped; its functions, roles and pool are gone.")
-
-
-def _aliases_needing_kms(app: Any, cognito: CognitoConfig) -> List[str]:
-    """Pool aliases with a custom sender trigger (those pools need a KMS key)."""
-    from chalice_cognito.catalogue import BY_NAME
-
-    return sorted(
-        {
-            cognito.pool_for(r.user_pool).alias
-            for r in registered_triggers(app)
-            if BY_NAME[r.trigger].requires_kms
-        }
-    )
-
-
-def _forget_ephemeral(project_dir: str, stage: str) -> None:
-    """Drop the deployed/ownership records of an emulator that no longer exists."""
-    for path in (
-        Path(project_dir) / ".chalice" / "deployed" / f"{stage}.json",
-        state_path(project_dir, stage),
-    ):
-        path.unlink(missing_ok=True)
 
 
 def _deploy(
@@ -679,7 +392,7 @@ def _deploy(
     session = factory.create_botocore_session(connection_timeout=connection_timeout)
     ui = UI()
     app = config.chalice_app
-    wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
+    wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
     stage_wiring = StageWiring(factory.project_dir, stage, app, wiring, cognito, force)
 
     extra_steps: List[Any] = []
@@ -687,11 +400,7 @@ def _deploy(
     if stage_wiring.has_work:
         # Preflight (reads only): every pool exists and no slot is refused, with
         # the ARNs the functions will have, so a refusal stops before anything is created.
-        pools = stage_wiring.resolve()
-        region = _session_region(session)
-        account = next(iter(pools.values())).account_id if pools else ""
-        account = account or _account_id(session, region)
-        predicted = predicted_arns(config, app, region, account)
+        predicted = _predicted_arns(stage_wiring, config, session)
         for _, plan in stage_wiring.plans(predicted, predicted=list(predicted.values())):
             if plan.refused:
                 raise RefusedError(plan)
@@ -741,7 +450,7 @@ def _smoke(
         return
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     pools = stage_wiring.cognito.pools
-    if not (pools and all(p.local for p in pools.values()) and _local_confirm_delay() == 0.0):
+    if not (pools and all(p.local for p in pools.values()) and local_confirm_delay() == 0.0):
         report = smoke.run_zip(packages[-1], calls)
         click.echo(smoke.format_report(report))
         if not report.ok:
@@ -795,7 +504,7 @@ def delete(ctx: click.Context, profile: Optional[str], stage: str) -> None:
     session = factory.create_botocore_session()
     state = load_state(factory.project_dir, stage)
     if state.pools:
-        wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
+        wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
         stage_wiring = StageWiring(
             factory.project_dir,
             stage,
@@ -949,7 +658,7 @@ def _stage_wiring(
     factory.profile = profile
     config = factory.create_config_obj(chalice_stage_name=stage)
     session = factory.create_botocore_session()
-    wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
+    wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
     return (
         StageWiring(factory.project_dir, stage, config.chalice_app, wiring, cognito, force),
         config,
@@ -959,7 +668,7 @@ def _stage_wiring(
 
 def _require_deployed(stage_wiring: StageWiring, config: Config, stage: str) -> Dict[str, str]:
     arns = recorded_arns(config, stage)
-    missing = [r.function_name for r in stage_wiring.registrations if r.function_name not in arns]
+    missing = stage_wiring.undeployed(arns)
     if missing:
         raise _fail(
             f"Not deployed in stage {stage!r}: {', '.join(sorted(missing))} "
@@ -998,7 +707,7 @@ def detach(ctx: click.Context, stage: str, profile: Optional[str]) -> None:
     factory.profile = profile
     config = factory.create_config_obj(chalice_stage_name=stage)
     session = factory.create_botocore_session()
-    wiring = factory.create_wiring(session, confirm_delay=_local_confirm_delay())
+    wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
     stage_wiring = StageWiring(
         factory.project_dir,
         stage,
@@ -1031,15 +740,10 @@ def plan(
     """Show what deploy/attach would change in the pools (no write call). Exit 1 if refused."""
     stage_wiring, config, session = _stage_wiring(ctx, stage, profile, user_pool_id, force)
     arns = recorded_arns(config, stage)
-    pools = stage_wiring.resolve()
-    missing = [r.function_name for r in stage_wiring.registrations if r.function_name not in arns]
+    stage_wiring.resolve()
+    missing = stage_wiring.undeployed(arns)
     if missing:
-        region = _session_region(session)
-        account = next(iter(pools.values())).account_id if pools else ""
-        predicted = predicted_arns(
-            config, config.chalice_app, region, account or _account_id(session, region)
-        )
-        arns = {**predicted, **arns}
+        arns = {**_predicted_arns(stage_wiring, config, session), **arns}
     plans = stage_wiring.plans(arns, predicted=[arns[name] for name in missing])
     refused = any(p.refused for _, p in plans)
     if as_json:
@@ -1057,29 +761,8 @@ def plan(
             )
         )
     else:
-        for alias, p in plans:
-            label = f"{p.pool.pool_id}" + (f" ({p.pool.name})" if p.pool.name else "")
-            click.echo(
-                f"Pool {label}" + (f" [alias {alias}]" if alias else " [no longer configured]")
-            )
-            for change in p.slot_changes:
-                before = _short_fn(change.before_arn)
-                after = _short_fn(change.after_arn)
-                click.echo(f"  {change.action:<8} {change.trigger:<28} {before} -> {after}")
-            for perm in p.permission_adds:
-                click.echo(
-                    f"  + permission for {_short_fn(perm.function_arn)} ({perm.statement_id})"
-                )
-            for perm in p.permission_removes:
-                click.echo(
-                    f"  - permission for {_short_fn(perm.function_arn)} ({perm.statement_id})"
-                )
-            for refusal in p.refusals:
-                click.echo(f"  REFUSED: {refusal.reason}")
-            if p.is_noop and not p.refused:
-                click.echo("  no change")
-        if missing:
-            click.echo(f"(not deployed yet, ARNs predicted: {', '.join(sorted(missing))})")
+        for line in plan_lines(plans, missing):
+            click.echo(line)
     if refused:
         ctx.exit(EXIT_REFUSED)
 
@@ -1100,7 +783,7 @@ def status(
     """Each declared trigger, its function, the pool's ARN, the permission; exit 1 if unhealthy."""
     stage_wiring, config, _ = _stage_wiring(ctx, stage, profile, user_pool_id, False)
     arns = recorded_arns(config, stage)
-    missing = [r.function_name for r in stage_wiring.registrations if r.function_name not in arns]
+    missing = stage_wiring.undeployed(arns)
     # An undeployed function is reported against the ARN it would have.
     for name in missing:
         arns[name] = f"(not deployed) {name}"
@@ -1120,29 +803,8 @@ def status(
             )
         )
     else:
-        rows = []
-        for s in statuses:
-            label = s.pool.pool_id + (f" ({s.pool.name})" if s.pool.name else "")
-            for row in s.rows:
-                perm = {True: "ok", False: "MISSING", None: "-"}[row.permission_ok]
-                rows.append(
-                    (
-                        label,
-                        row.trigger,
-                        row.state,
-                        _short_fn(row.declared_arn),
-                        _short_fn(row.actual_arn),
-                        perm,
-                    )
-                )
-        header = ("POOL", "TRIGGER", "STATE", "DECLARED", "IN POOL", "PERMISSION")
-        table = [header, *rows]
-        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-        for r in table:
-            click.echo("  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
-        if missing:
-            click.echo(f"Not deployed: {', '.join(sorted(missing))}")
-        click.echo("healthy" if healthy else "NOT healthy")
+        for line in status_lines(statuses, missing, healthy):
+            click.echo(line)
     if not healthy:
         ctx.exit(EXIT_REFUSED)
 

@@ -1,0 +1,427 @@
+"""The Cognito wiring of one Chalice stage, and how its outcome is shown.
+
+What ``chalice-cognito deploy``/``attach``/``detach``/``plan``/``status`` do with
+pools, without the command layer (:mod:`chalice_cognito.cli` parses flags,
+builds the collaborators and echoes): :class:`StageWiring` resolves the stage's
+pools, plans and wires them and keeps ``.chalice/cognito/<stage>.json``; the
+helpers below find function ARNs (predicted, deployed, recorded), prepare a
+stage for the embedded local AWS and turn results, plans and statuses into the
+text tables the commands print.
+
+Deploy-time module: chalice's config, boto3 (through the wiring engine).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from chalice.config import Config
+
+from chalice_cognito.app import TriggerRegistration, registered_triggers
+from chalice_cognito.deploy.config import DEFAULT_ALIAS, CognitoConfig, PoolSettings
+from chalice_cognito.deploy.errors import RefusedError
+from chalice_cognito.deploy.model import (
+    Ownership,
+    PlanOptions,
+    PoolPlan,
+    PoolRef,
+    PoolResult,
+    PoolStatus,
+    WantedTrigger,
+)
+from chalice_cognito.deploy.state import StageState, load_state, save_state, state_path
+from chalice_cognito.deploy.wiring import (
+    Wiring,
+    pool_ref_from_described,
+    wanted_from_registrations,
+)
+
+
+@dataclasses.dataclass
+class PoolRow:
+    """One line of the deploy/attach/detach table."""
+
+    pool: str
+    trigger: str
+    function: str
+    action: str
+    permission: str
+
+
+class StageWiring:
+    """Everything ``deploy``/``attach``/``detach``/``plan``/``status`` do with pools for one stage.
+
+    Pools come from the ``cognito`` config of the stage (plus ``--user-pool-id``),
+    ownership from ``.chalice/cognito/<stage>.json``.  A pool that this stage owns
+    triggers on but that is no longer configured is detached by :meth:`wire`.
+    """
+
+    def __init__(
+        self,
+        project_dir: str,
+        stage: str,
+        app: Any,
+        wiring: Wiring,
+        cognito: CognitoConfig,
+        force: bool = False,
+        detach_only: bool = False,
+    ) -> None:
+        self.project_dir = project_dir
+        self.stage = stage
+        self.app = app
+        self.wiring = wiring
+        self.cognito = cognito
+        self.force = force
+        self.registrations: List[TriggerRegistration] = registered_triggers(app)
+        self.state: StageState = load_state(project_dir, stage)
+        self.pools: Dict[str, PoolRef] = {}
+        if not detach_only:
+            # Every trigger's pool must be configured before anything is deployed.
+            self.cognito.check_aliases(r.user_pool for r in self.registrations)
+
+    @property
+    def has_work(self) -> bool:
+        """True when there is anything to wire or unwire."""
+        return bool(self.registrations or self.cognito.pools or self.state.pools)
+
+    def resolve(self) -> Dict[str, PoolRef]:
+        """Resolve every configured pool (reads only); fails early on a missing pool."""
+        if not self.pools:
+            self.pools = {
+                alias: self.wiring.resolve_pool(settings)
+                for alias, settings in self.cognito.pools.items()
+            }
+        return self.pools
+
+    def _alias_of(self, registration: TriggerRegistration) -> str:
+        return self.cognito.pool_for(registration.user_pool).alias
+
+    def grants(self) -> Dict[str, Any]:
+        """The IAM grants (and environment) of every trigger function, by function name."""
+        from chalice_cognito.deploy.grants import plan_grants
+
+        pools = self.resolve()
+        arns: Dict[Optional[str], Any] = {}
+        keys: Dict[Optional[str], Any] = {}
+        for registration in self.registrations:
+            alias = self._alias_of(registration)
+            arns[registration.user_pool] = pools[alias].arn
+            keys[registration.user_pool] = self.cognito.pools[alias].kms_key_arn
+        return plan_grants(self.registrations, arns, keys)
+
+    def wanted(self, function_arns: Mapping[str, str]) -> Dict[str, List[WantedTrigger]]:
+        """Declared triggers per configured pool alias (an alias without triggers: [])."""
+        grouped = wanted_from_registrations(self.registrations, function_arns)
+        out: Dict[str, List[WantedTrigger]] = {alias: [] for alias in self.cognito.pools}
+        for pool_alias, wanted in grouped.items():
+            out[self.cognito.pool_for(pool_alias).alias].extend(wanted)
+        return out
+
+    def undeployed(self, function_arns: Mapping[str, str]) -> List[str]:
+        """Names of trigger functions that have no ARN in ``function_arns``."""
+        return [r.function_name for r in self.registrations if r.function_name not in function_arns]
+
+    def _settings(self, alias: str) -> PoolSettings:
+        return self.cognito.pools[alias]
+
+    def _orphans(self) -> List[str]:
+        """Pool ids this stage owns triggers on that are no longer configured."""
+        configured = {ref.pool_id for ref in self.resolve().values()}
+        return sorted(pid for pid in self.state.pools if pid not in configured)
+
+    def plans(
+        self, function_arns: Mapping[str, str], predicted: Sequence[str] = ()
+    ) -> List[Tuple[str, PoolPlan]]:
+        """Plan every pool (configured ones, then orphaned ones to detach); no write call.
+
+        ``predicted``: ARNs of functions about to be created; the planner is told
+        they exist (with no resource policy yet) instead of refusing them.
+        """
+        out = []
+        wanted = self.wanted(function_arns)
+        for alias, pool in self.resolve().items():
+            options = self._settings(alias).plan_options(self.force)
+            owned = self.state.ownership(pool.pool_id)
+            if predicted:
+                out.append(
+                    (alias, self._plan_ahead(pool, wanted[alias], owned, options, predicted))
+                )
+            else:
+                out.append((alias, self.wiring.plan(pool, wanted[alias], owned, options)))
+        for pool_id in self._orphans():
+            pool = self.wiring.resolve_pool(pool_id)
+            out.append(("", self.wiring.plan(pool, (), self.state.ownership(pool_id))))
+        return out
+
+    def _plan_ahead(
+        self,
+        pool: PoolRef,
+        wanted: Sequence[WantedTrigger],
+        owned: Ownership,
+        options: PlanOptions,
+        predicted: Sequence[str],
+    ) -> PoolPlan:
+        from chalice_cognito.deploy import plan as pure
+
+        current = self.wiring.describe(pool)
+        policies = {
+            arn: self.wiring.aws.get_policy_statements(arn)
+            for arn in sorted(set(pure.functions_involved(current, wanted, owned)))
+        }
+        for arn in predicted:
+            if policies.get(arn, []) is None:
+                policies[arn] = []
+        return pure.make_plan(
+            pool_ref_from_described(current), current, wanted, owned, options, policies
+        )
+
+    def wire(self, function_arns: Mapping[str, str]) -> List[PoolResult]:
+        """Make every pool hold exactly the declared triggers; record ownership after each pool.
+
+        All pools are planned first: if any plan is refused nothing is written
+        (:class:`RefusedError`).
+        """
+        planned = self.plans(function_arns)
+        for _, plan in planned:
+            if plan.refused:
+                raise RefusedError(plan)
+        wanted = self.wanted(function_arns)
+        results = []
+        for alias, plan in planned:
+            result = self.wiring.apply(plan, wanted.get(alias, ()) if alias else ())
+            self.state = self.state.with_pool(plan.pool, result.owned, alias or None)
+            save_state(self.project_dir, self.state)
+            results.append(result)
+        return results
+
+    def detach_all(self) -> List[PoolResult]:
+        """Remove every trigger this stage attached, on every pool it owns triggers on."""
+        results = []
+        for pool_id in sorted(self.state.pools):
+            pool = self.wiring.resolve_pool(pool_id)
+            owned = self.state.ownership(pool_id)
+            result = self.wiring.detach(pool, owned)
+            self.state = self.state.with_pool(pool, result.owned)
+            save_state(self.project_dir, self.state)
+            results.append(result)
+        return results
+
+    def statuses(self, function_arns: Mapping[str, str]) -> List[PoolStatus]:
+        """Declared vs actual, per configured pool and per orphaned owned pool."""
+        wanted = self.wanted(function_arns)
+        out = [
+            self.wiring.status(pool, wanted[alias], self.state.ownership(pool.pool_id))
+            for alias, pool in self.resolve().items()
+        ]
+        for pool_id in self._orphans():
+            pool = self.wiring.resolve_pool(pool_id)
+            out.append(self.wiring.status(pool, (), self.state.ownership(pool_id)))
+        return out
+
+
+def predicted_arns(config: Config, app: Any, region: str, account_id: str) -> Dict[str, str]:
+    """The ARN each function will have once deployed (Chalice names them ``app-stage-name``)."""
+    return {
+        f.name: f"arn:aws:lambda:{region}:{account_id}:function:"
+        f"{config.app_name}-{config.chalice_stage}-{f.name}"
+        for f in app.pure_lambda_functions
+    }
+
+
+def deployed_arns(deployed_values: Mapping[str, Any]) -> Dict[str, str]:
+    """Chalice function name -> ARN, from deployed values (``.chalice/deployed`` shape)."""
+    return {
+        str(r["name"]): str(r["lambda_arn"])
+        for r in deployed_values.get("resources", [])
+        if r.get("resource_type") == "lambda_function"
+    }
+
+
+def recorded_arns(config: Config, stage: str) -> Dict[str, str]:
+    """Function ARNs recorded by a previous deploy in ``.chalice/deployed/<stage>.json``."""
+    deployed = config.deployed_resources(stage)
+    if deployed is None:
+        return {}
+    out = {}
+    for name in deployed.resource_names():
+        values = deployed.resource_values(name)
+        if values.get("resource_type") == "lambda_function":
+            out[name] = values["lambda_arn"]
+    return out
+
+
+# -- local stages (the embedded AWS of ``deploy --local``) ----------------------------
+
+
+def is_local(cognito: CognitoConfig, flag: Optional[bool]) -> bool:
+    """``--local/--no-local`` if given, else whether every configured pool is ``local``."""
+    if flag is not None:
+        return flag
+    return bool(cognito.pools) and all(p.local for p in cognito.pools.values())
+
+
+def local_confirm_delay() -> Optional[float]:
+    """No settle-and-reread round against a loopback emulator: nobody else writes to it."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
+        return 0.0
+    return None
+
+
+def emulated_pools(
+    cognito: CognitoConfig, app_name: str, stage: str, default_region: str
+) -> Tuple[str, Dict[str, PoolSettings]]:
+    """The region and pools of a stage deployed to the embedded AWS.
+
+    Every pool is looked up (created) by name in the emulator: its configured
+    name, else ``<app>-<stage>``; a stage without pools gets the default one.
+    """
+    region = next((p.region for p in cognito.pools.values() if p.region), None) or default_region
+    configured = cognito.pools or {DEFAULT_ALIAS: PoolSettings(DEFAULT_ALIAS, default=True)}
+    pools = {
+        alias: dataclasses.replace(
+            settings,
+            user_pool_id=None,
+            user_pool_name=settings.user_pool_name or f"{app_name}-{stage}",
+            region=region,
+            local=True,
+        )
+        for alias, settings in configured.items()
+    }
+    return region, pools
+
+
+def aliases_needing_kms(app: Any, cognito: CognitoConfig) -> List[str]:
+    """Pool aliases with a custom sender trigger (those pools need a KMS key)."""
+    from chalice_cognito.catalogue import BY_NAME
+
+    return sorted(
+        {
+            cognito.pool_for(r.user_pool).alias
+            for r in registered_triggers(app)
+            if BY_NAME[r.trigger].requires_kms
+        }
+    )
+
+
+def forget_ephemeral(project_dir: str, stage: str) -> None:
+    """Drop the deployed/ownership records of an emulator that no longer exists."""
+    for path in (
+        Path(project_dir) / ".chalice" / "deployed" / f"{stage}.json",
+        state_path(project_dir, stage),
+    ):
+        path.unlink(missing_ok=True)
+
+
+# -- output ---------------------------------------------------------------------------
+
+
+def pool_label(pool: PoolRef) -> str:
+    """``eu-west-1_AbC (shop-users)``: the id, and the name when known."""
+    return pool.pool_id + (f" ({pool.name})" if pool.name else "")
+
+
+def short_function_name(arn: Optional[str]) -> str:
+    """``...:function:NAME[:qualifier]`` -> ``NAME[:qualifier]``; ``-`` for no function."""
+    if not arn:
+        return "-"
+    return arn.split(":function:", 1)[-1]
+
+
+def result_rows(results: Sequence[PoolResult]) -> List[PoolRow]:
+    """The table of what the wiring did: pool, trigger, function, action, permission."""
+    rows = []
+    for result in results:
+        plan = result.plan
+        label = pool_label(plan.pool)
+        added = {p.function_arn for p in plan.permission_adds}
+        removed = {p.function_arn for p in plan.permission_removes}
+        for change in plan.slot_changes:
+            if change.action == "detach":
+                arn = change.before_arn
+                perm = "removed" if arn in removed else "-"
+            elif change.action == "release":
+                arn = change.before_arn
+                perm = "-"
+            else:
+                arn = change.after_arn
+                perm = "added" if arn in added else "present"
+            rows.append(
+                PoolRow(label, change.trigger, short_function_name(arn), change.action, perm)
+            )
+    return rows
+
+
+def format_rows(rows: Sequence[PoolRow]) -> str:
+    """A fixed-width table (empty string when there is nothing to show)."""
+    if not rows:
+        return ""
+    header = PoolRow("POOL", "TRIGGER", "FUNCTION", "ACTION", "PERMISSION")
+    table = [header, *rows]
+    fields = [f.name for f in dataclasses.fields(PoolRow)]
+    widths = {f: max(len(getattr(r, f)) for r in table) for f in fields}
+    lines = []
+    for row in table:
+        lines.append("  " + "  ".join(getattr(row, f).ljust(widths[f]) for f in fields).rstrip())
+    return "\n".join(lines)
+
+
+def plan_lines(plans: Sequence[Tuple[str, PoolPlan]], undeployed: Sequence[str]) -> List[str]:
+    """``plan``'s text: per pool (alias ``""`` = no longer configured) every change."""
+    lines = []
+    for alias, p in plans:
+        lines.append(
+            f"Pool {pool_label(p.pool)}"
+            + (f" [alias {alias}]" if alias else " [no longer configured]")
+        )
+        for change in p.slot_changes:
+            before = short_function_name(change.before_arn)
+            after = short_function_name(change.after_arn)
+            lines.append(f"  {change.action:<8} {change.trigger:<28} {before} -> {after}")
+        for perm in p.permission_adds:
+            lines.append(
+                f"  + permission for {short_function_name(perm.function_arn)} ({perm.statement_id})"
+            )
+        for perm in p.permission_removes:
+            lines.append(
+                f"  - permission for {short_function_name(perm.function_arn)} ({perm.statement_id})"
+            )
+        for refusal in p.refusals:
+            lines.append(f"  REFUSED: {refusal.reason}")
+        if p.is_noop and not p.refused:
+            lines.append("  no change")
+    if undeployed:
+        lines.append(f"(not deployed yet, ARNs predicted: {', '.join(sorted(undeployed))})")
+    return lines
+
+
+def status_lines(
+    statuses: Sequence[PoolStatus], undeployed: Sequence[str], healthy: bool
+) -> List[str]:
+    """``status``'s text: a table of every slot, what is undeployed, the verdict."""
+    rows = []
+    for s in statuses:
+        label = pool_label(s.pool)
+        for row in s.rows:
+            perm = {True: "ok", False: "MISSING", None: "-"}[row.permission_ok]
+            rows.append(
+                (
+                    label,
+                    row.trigger,
+                    row.state,
+                    short_function_name(row.declared_arn),
+                    short_function_name(row.actual_arn),
+                    perm,
+                )
+            )
+    header = ("POOL", "TRIGGER", "STATE", "DECLARED", "IN POOL", "PERMISSION")
+    table = [header, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = ["  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in table]
+    if undeployed:
+        lines.append(f"Not deployed: {', '.join(sorted(undeployed))}")
+    lines.append("healthy" if healthy else "NOT healthy")
+    return lines
