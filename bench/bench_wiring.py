@@ -3,9 +3,9 @@
 Against a local moto server (127.0.0.1, random port), 13 functions, one per
 trigger:
 
-* deploy: attach all 13 triggers to a fresh pool, the functions created by
-  this very deploy (``Wiring.plan(without_policy=...)``, as ``chalice-cognito
-  deploy`` does for the functions Chalice just created): 1 DescribeUserPool,
+* deploy: attach all 13 triggers to a fresh pool, the functions created
+  moments ago (``Wiring.plan(without_policy=...)``, for the functions Chalice
+  just created, ``CognitoDeployer.created_function_arns``): 1 DescribeUserPool,
   13 AddPermission, 1 UpdateUserPool, 1 verifying DescribeUserPool;
 * attach: the same to a second fresh pool, functions deployed earlier (the
   ``attach`` command): 13 GetPolicy reads more, since the check before each
