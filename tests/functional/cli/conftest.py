@@ -25,8 +25,9 @@ import pytest
 from moto import mock_aws
 
 from chalice_cognito import cli as cli_module
+from tests.support import aws as support_aws
 
-REGION = "us-east-1"
+REGION = support_aws.REGION
 
 TINY_APP = """
 import boto3
@@ -171,14 +172,8 @@ def create_pool(name: str = "tiny-pool", **kwargs: Any) -> Dict[str, Any]:
     return dict(idp.describe_user_pool(UserPoolId=pool_id)["UserPool"])
 
 
-def lambda_config(pool_id: str) -> Dict[str, Any]:
-    idp = boto3.client("cognito-idp", region_name=REGION)
-    return dict(idp.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("LambdaConfig") or {})
-
-
-def function_names() -> List[str]:
-    client = boto3.client("lambda", region_name=REGION)
-    return sorted(f["FunctionName"] for f in client.list_functions()["Functions"])
+lambda_config = support_aws.lambda_config
+function_names = support_aws.function_names
 
 
 @pytest.fixture

@@ -14,49 +14,18 @@ from typing import Any, Dict, List
 import boto3
 import pytest
 
+from tests.support import apps
+from tests.support import aws as support_aws
+
 pytestmark = pytest.mark.usefixtures("aws")
 
-REGION = "us-east-1"
-
-GRANTS_APP = """
-import boto3
-from chalice_cognito import Chalice
-
-app = Chalice(app_name="grantsapp")
-
-
-@app.cognito_trigger("PostConfirmation", access=["AdminAddUserToGroup"])
-def post_confirmation(event):
-    # Chalice's policy autogeneration sees this call and would allow it on "*"
-    boto3.client("cognito-idp").admin_add_user_to_group(
-        UserPoolId=event.user_pool_id, Username=event.user_name, GroupName="customers"
-    )
-    return event
-
-
-@app.cognito_trigger("CustomEmailSender")
-def send_email(event):
-    return None
-
-
-@app.cognito_trigger("PreSignUp")
-def pre_sign_up(event):
-    return event
-"""
-
-
-def create_key() -> str:
-    return str(boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"])
-
-
-def role_policies(role_name: str) -> Dict[str, Any]:
-    """Every inline policy document moto holds for a role, by policy name."""
-    iam = boto3.client("iam", region_name=REGION)
-    out = {}
-    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
-        doc = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
-        out[name] = json.loads(doc) if isinstance(doc, str) else doc
-    return out
+REGION = support_aws.REGION
+GRANTS_APP = apps.GRANTS_APP
+LOGS_ONLY = support_aws.LOGS_ONLY_POLICY
+create_key = support_aws.create_key
+role_policies = support_aws.role_policies
+function_role = support_aws.function_role
+function_environment = support_aws.function_environment
 
 
 def statements(document: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -79,20 +48,6 @@ def allows(document: Dict[str, Any], prefix: str) -> List[Any]:
     )
 
 
-def function_role(name: str) -> str:
-    config = boto3.client("lambda", region_name=REGION).get_function_configuration(
-        FunctionName=name
-    )
-    return str(config["Role"]).rsplit("/", 1)[-1]
-
-
-def function_environment(name: str) -> Dict[str, str]:
-    config = boto3.client("lambda", region_name=REGION).get_function_configuration(
-        FunctionName=name
-    )
-    return dict((config.get("Environment") or {}).get("Variables") or {})
-
-
 def grants_section(out: str) -> List[str]:
     """The lines of the deploy output's ``Trigger grants (IAM):`` table."""
     lines = out.splitlines()
@@ -112,18 +67,6 @@ def deploy_project(tmp_path, run_cli, h, stage: Dict[str, Any], **extra: Any) ->
     for relative, content in extra.items():
         (project / ".chalice" / relative).write_text(json.dumps(content))
     return project
-
-
-LOGS_ONLY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": "arn:*:logs:*:*:*",
-        }
-    ],
-}
 
 
 def test_deploy_grants_exactly_the_pool_and_the_key_on_the_shared_role(

@@ -21,33 +21,13 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
+from tests.support import apps
+from tests.support import aws as support_aws
+
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 POOL_ID = "us-east-1_AbC123"
 
-APP_SOURCE = """
-import boto3
-from chalice_cognito import Chalice
-
-app = Chalice(app_name="grantsapp")
-
-
-@app.cognito_trigger("PostConfirmation", access=["AdminAddUserToGroup"])
-def post_confirmation(event):
-    boto3.client("cognito-idp").admin_add_user_to_group(
-        UserPoolId=event.user_pool_id, Username=event.user_name, GroupName="customers"
-    )
-    return event
-
-
-@app.cognito_trigger("CustomEmailSender")
-def send_email(event):
-    return None
-
-
-@app.cognito_trigger("PreSignUp")
-def pre_sign_up(event):
-    return event
-"""
+APP_SOURCE = apps.GRANTS_APP
 
 MERGE = {
     "Resources": {
@@ -78,16 +58,7 @@ MERGE = {
     }
 }
 
-LOGS_ONLY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": "arn:*:logs:*:*:*",
-        }
-    ],
-}
+LOGS_ONLY = support_aws.LOGS_ONLY_POLICY
 
 #: the role of the attach custom resource (it calls UpdateUserPool, not the app's actions)
 ATTACH_ROLES = {"CognitoAttachRole", "chalice_cognito_attach"}

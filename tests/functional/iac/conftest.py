@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import subprocess
 import sys
 import threading
-import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -19,8 +17,9 @@ import pytest
 from moto import mock_aws
 
 from chalice_cognito.deploy.wiring import Wiring
+from tests.support import aws as support_aws
 
-REGION = "us-east-1"
+REGION = support_aws.REGION
 WRITES = frozenset({"UpdateUserPool", "AddPermission", "RemovePermission"})
 
 
@@ -103,42 +102,9 @@ def calls(aws: None) -> Calls:
     return Calls()
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
-
-
 def create_function(name: str) -> str:
     """A moto Lambda function (never invoked); returns its ARN."""
-    iam = boto3.client("iam", region_name=REGION)
-    try:
-        role = iam.get_role(RoleName="iac-test-role")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        role = iam.create_role(
-            RoleName="iac-test-role",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )["Role"]["Arn"]
-    answer = boto3.client("lambda", region_name=REGION).create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": _zip()},
-    )
-    return str(answer["FunctionArn"])
+    return support_aws.create_function(name, role_name="iac-test-role")
 
 
 def create_pool(name: str = "shop-users", lambda_config: Optional[Dict[str, Any]] = None) -> str:
@@ -168,20 +134,8 @@ def create_pool(name: str = "shop-users", lambda_config: Optional[Dict[str, Any]
     return str(pool["UserPool"]["Id"])
 
 
-def describe(pool_id: str) -> Dict[str, Any]:
-    return dict(
-        boto3.client("cognito-idp", region_name=REGION).describe_user_pool(UserPoolId=pool_id)[
-            "UserPool"
-        ]
-    )
-
-
-def policy(function_arn: str) -> List[Dict[str, Any]]:
-    client = boto3.client("lambda", region_name=REGION)
-    try:
-        return list(json.loads(client.get_policy(FunctionName=function_arn)["Policy"])["Statement"])
-    except client.exceptions.ResourceNotFoundException:
-        return []
+describe = support_aws.describe_pool
+policy = support_aws.policy_statements
 
 
 class Kit:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import json
 import threading
-import zipfile
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import boto3
@@ -13,8 +10,9 @@ import pytest
 from moto import mock_aws
 
 from chalice_cognito.deploy.wiring import WantedTrigger, Wiring
+from tests.support import aws as support_aws
 
-REGION = "us-east-1"
+REGION = support_aws.REGION
 WRITE_OPERATIONS = frozenset({"UpdateUserPool", "AddPermission", "RemovePermission"})
 
 
@@ -80,59 +78,21 @@ class _FakeHttp:
         self.content = b""
 
 
-def make_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
+#: the role of every function these tests create (test_created_functions reads it)
+ROLE_NAME = "wiring-test-role"
+
+make_zip = support_aws.lambda_zip
+policy_statements = support_aws.policy_statements
+describe = support_aws.describe_pool
 
 
 def create_function(name: str, region: str = REGION) -> str:
     """A real moto Lambda function (so GetPolicy works); returns its ARN."""
-    iam = boto3.client("iam", region_name=region)
-    try:
-        role = iam.get_role(RoleName="wiring-test-role")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        role = iam.create_role(
-            RoleName="wiring-test-role",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )["Role"]["Arn"]
-    answer = boto3.client("lambda", region_name=region).create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": make_zip()},
-    )
-    return str(answer["FunctionArn"])
+    return support_aws.create_function(name, role_name=ROLE_NAME, region=region)
 
 
 def wanted(trigger: str, arn: str, version: Optional[str] = None) -> WantedTrigger:
     return WantedTrigger(trigger, arn.split(":")[-1], arn, version)
-
-
-def policy_statements(arn: str) -> List[Dict[str, Any]]:
-    client = boto3.client("lambda", region_name=REGION)
-    try:
-        return list(json.loads(client.get_policy(FunctionName=arn)["Policy"])["Statement"])
-    except client.exceptions.ResourceNotFoundException:
-        return []
-
-
-def describe(pool_id: str) -> Dict[str, Any]:
-    client = boto3.client("cognito-idp", region_name=REGION)
-    return dict(client.describe_user_pool(UserPoolId=pool_id)["UserPool"])
 
 
 @pytest.fixture

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-REGION = "us-east-1"
+from tests.support import aws as support_aws
+
+REGION = support_aws.REGION
 
 
 @pytest.fixture(scope="module")
@@ -57,35 +56,13 @@ def aws_error(code: str, message: str) -> Any:
 
 
 def client(url: str, service: str) -> Any:
-    return boto3.client(service, region_name=REGION, endpoint_url=url)
+    return support_aws.client(service, url)
 
 
 def create_function(url: str, name: str) -> str:
-    iam = client(url, "iam")
-    try:
-        role = iam.get_role(RoleName="wiring-it-role")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        role = iam.create_role(RoleName="wiring-it-role", AssumeRolePolicyDocument="{}")["Role"][
-            "Arn"
-        ]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
-    answer = client(url, "lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": buffer.getvalue()},
-    )
-    return str(answer["FunctionArn"])
+    """A Lambda function in the moto server at ``url``; returns its ARN."""
+    return support_aws.create_function(name, role_name="wiring-it-role", endpoint_url=url)
 
 
 def policy_sids(url: str, arn: str) -> List[str]:
-    lam = client(url, "lambda")
-    try:
-        return [
-            s["Sid"] for s in json.loads(lam.get_policy(FunctionName=arn)["Policy"])["Statement"]
-        ]
-    except lam.exceptions.ResourceNotFoundException:
-        return []
+    return [s["Sid"] for s in support_aws.policy_statements(arn, endpoint_url=url)]
