@@ -29,13 +29,13 @@ a time" are retried with backoff by :class:`~chalice_cognito.deploy.aws.AwsClien
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from botocore.exceptions import ClientError
 
 from chalice_cognito.catalogue import BY_NAME, KMS_KEY_CONFIG_KEY
 from chalice_cognito.deploy import plan as _plan
-from chalice_cognito.deploy.aws import error_code, error_message
+from chalice_cognito.deploy.aws import error_code, error_message, is_retryable
 from chalice_cognito.deploy.errors import RefusedError, VerificationError
 from chalice_cognito.deploy.fields import build_update_request
 from chalice_cognito.deploy.model import (
@@ -76,12 +76,39 @@ def apply_plan(
             writes.extend(done)
 
         if plan.lambda_config_changed:
-            if _read_is_recent(wiring, plan, fresh):
-                current: Mapping[str, Any] = plan.described
-            else:
-                read_at = wiring.clock()
-                current = wiring.describe(plan.pool)
-            if dict(current.get("LambdaConfig") or {}) != dict(plan.lambda_config_before):
+            moved: Optional[Mapping[str, Any]] = None
+            busy = 0  # UpdateUserPool answers "busy" (another update in flight, throttling)
+            while True:
+                if _read_is_recent(wiring, plan, fresh):
+                    current: Mapping[str, Any] = plan.described
+                else:
+                    read_at = wiring.clock()
+                    current = wiring.describe(plan.pool)
+                if dict(current.get("LambdaConfig") or {}) != dict(plan.lambda_config_before):
+                    moved = current
+                    break
+                request = build_update_request(current, plan.lambda_config_after)
+                try:
+                    wiring.aws.call(
+                        "cognito-idp",
+                        plan.pool.region,
+                        "UpdateUserPool",
+                        resource=plan.pool.pool_id,
+                        retry=False,
+                        **request,
+                    )
+                except ClientError as error:
+                    busy += 1
+                    if not is_retryable(error) or busy >= wiring.aws.max_attempts:
+                        raise
+                    # Another writer was updating this very pool: sending the same
+                    # request again later would write a copy older than its change.
+                    # Back off, then build the next request from a new read.
+                    wiring.sleep(wiring.aws.backoff(busy))
+                    fresh = False
+                    continue
+                break
+            if moved is not None:
                 # The pool moved since planning: plan again on what is there now.
                 if rounds >= wiring.max_rounds:
                     raise VerificationError(
@@ -91,27 +118,20 @@ def apply_plan(
                     )
                 plan = dataclasses.replace(
                     wiring.plan(
-                        plan.pool, wanted, plan.owned_before, plan.options, described=current
+                        plan.pool, wanted, plan.owned_before, plan.options, described=moved
                     ),
                     read_at=read_at,
                 )
                 fresh = True
                 continue
-            request = build_update_request(current, plan.lambda_config_after)
-            wiring.aws.call(
-                "cognito-idp",
-                plan.pool.region,
-                "UpdateUserPool",
-                resource=plan.pool.pool_id,
-                **request,
-            )
             writes.append(("UpdateUserPool", plan.pool.pool_id))
 
             read_at = wiring.clock()
             seen = wiring.describe(plan.pool)
             ok = holds_plan(plan, seen.get("LambdaConfig") or {})
-            if ok and wiring.confirm_delay > 0:
-                wiring.sleep(wiring.confirm_delay)
+            delay = confirm_delay(wiring, plan)
+            if ok and delay > 0:
+                wiring.sleep(delay)
                 read_at = wiring.clock()
                 seen = wiring.describe(plan.pool)
                 ok = holds_plan(plan, seen.get("LambdaConfig") or {})
@@ -141,6 +161,13 @@ def apply_plan(
         ):
             writes.extend(done)
         return _result(plan, writes, rounds, verified, drift)
+
+
+def confirm_delay(wiring: Wiring, plan: PoolPlan) -> float:
+    """Seconds before the confirming read: the plan's option, else the engine's default."""
+    if plan.options.confirm_delay is not None:
+        return max(0.0, plan.options.confirm_delay)
+    return wiring.confirm_delay
 
 
 def _read_is_recent(wiring: Wiring, plan: PoolPlan, fresh: bool) -> bool:

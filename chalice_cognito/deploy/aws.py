@@ -190,13 +190,16 @@ class AwsClients:
         operation: str,
         *,
         resource: str = "",
+        retry: bool = True,
         **params: Any,
     ) -> Dict[str, Any]:
         """Call ``operation`` (API name, e.g. ``UpdateUserPool``) with retries.
 
         Retryable errors back off exponentially (with jitter) up to
-        ``max_attempts``; AccessDenied becomes :class:`AccessDeniedError`
-        naming the IAM action.  Other ClientErrors propagate unchanged.
+        ``max_attempts``; ``retry=False`` raises them at once instead, for a
+        caller that must rebuild the request before trying again.
+        AccessDenied becomes :class:`AccessDeniedError` naming the IAM action.
+        Other ClientErrors propagate unchanged.
         """
         client = self.client(service, region)
         method = getattr(client, _snake(operation))
@@ -206,7 +209,7 @@ class AwsClients:
             try:
                 return dict(method(**params))
             except ClientError as error:
-                if is_retryable(error) and attempt < self.max_attempts:
+                if retry and is_retryable(error) and attempt < self.max_attempts:
                     self.sleep(self.backoff(attempt))
                     continue
                 if error_code(error) in _ACCESS_DENIED_CODES:

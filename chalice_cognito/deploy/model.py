@@ -127,11 +127,17 @@ class PoolRef:
 
 @dataclass(frozen=True)
 class PlanOptions:
-    """How to treat conflicts and which KMS key custom senders use."""
+    """How to treat conflicts, which KMS key custom senders use, how long to wait to confirm.
+
+    ``confirm_delay``: seconds between the verifying read after UpdateUserPool
+    and the confirming one (``None``: the engine's default, 1 s; 0: no
+    confirming read, for a pool nobody else writes to, e.g. the emulator's).
+    """
 
     on_conflict: str = "fail"
     force: bool = False
     kms_key_arn: Optional[str] = None
+    confirm_delay: Optional[float] = None
 
     @property
     def replace(self) -> bool:

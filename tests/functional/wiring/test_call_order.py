@@ -16,7 +16,7 @@ import pytest
 
 from chalice_cognito.deploy.errors import AccessDeniedError
 from chalice_cognito.deploy.plan import statement_id_for
-from chalice_cognito.deploy.wiring import Ownership, Wiring
+from chalice_cognito.deploy.wiring import Ownership, PlanOptions, Wiring
 
 from .conftest import REGION, CallRecorder, create_function, describe, policy_statements, wanted
 
@@ -158,3 +158,40 @@ def test_a_fresh_plan_whose_read_got_old_is_read_again(recorder: CallRecorder) -
     # The other writer's trigger was seen, and kept.
     assert describe(pool.pool_id)["LambdaConfig"] == {"PostAuthentication": fn, "PreSignUp": fn}
     assert result.attempts == 2
+
+
+def test_busy_pool_update_is_retried_from_a_new_read(recorder: CallRecorder) -> None:
+    pool_id = create_pool()
+    fn = create_function("busy")
+    client = boto3.client("cognito-idp", region_name=REGION)
+
+    def backoff(_seconds: float) -> None:
+        # The update in flight that made ours "busy" lands while we back off.
+        client.update_user_pool(UserPoolId=pool_id, LambdaConfig={"PostAuthentication": fn})
+
+    wiring = Wiring(client_factory=recorder.factory, confirm_delay=0, sleep=backoff)
+    pool = wiring.resolve_pool(pool_id)
+    recorder.fail(
+        "UpdateUserPool",
+        "ConcurrentModificationException",
+        "Only one request to update this UserPool can be processed at a time",
+    )
+    result = wiring.wire(pool, [wanted("PreSignUp", fn)], Ownership())
+    # Resending the first request would have erased the other writer's trigger.
+    assert describe(pool_id)["LambdaConfig"] == {"PostAuthentication": fn, "PreSignUp": fn}
+    assert result.owned.slots == {"PreSignUp": fn}
+
+
+def test_confirm_delay_comes_from_the_plan_options(recorder: CallRecorder) -> None:
+    pauses: List[float] = []
+    wiring = Wiring(client_factory=recorder.factory, confirm_delay=1.0, sleep=pauses.append)
+    pool = wiring.resolve_pool(create_pool())
+    first, second = functions()[:2]
+    recorder.reset()
+    wiring.wire(pool, [wanted("PreSignUp", first)], Ownership(), PlanOptions(confirm_delay=0))
+    assert pauses == []
+    assert recorder.count("DescribeUserPool") == 2  # plan + verify, no confirming read
+    wiring.wire(
+        pool, [wanted("PreSignUp", second)], Ownership(), PlanOptions(on_conflict="replace")
+    )
+    assert pauses == [1.0]  # the engine's default
