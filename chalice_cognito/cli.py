@@ -504,16 +504,7 @@ def delete(ctx: click.Context, profile: Optional[str], stage: str) -> None:
     session = factory.create_botocore_session()
     state = load_state(factory.project_dir, stage)
     if state.pools:
-        wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
-        stage_wiring = StageWiring(
-            factory.project_dir,
-            stage,
-            config.chalice_app,
-            wiring,
-            CognitoConfig(stage=stage),
-            detach_only=True,
-        )
-        results = stage_wiring.detach_all()
+        results = _detaching_wiring(factory, stage, config, session).detach_all()
         _echo_results(results, "Detached Cognito triggers:")
     deployer = factory.create_deletion_deployer(session=session, ui=UI())
     deployer.deploy(config, chalice_stage_name=stage)
@@ -666,6 +657,21 @@ def _stage_wiring(
     )
 
 
+def _detaching_wiring(
+    factory: CognitoCLIFactory, stage: str, config: Config, session: Any
+) -> StageWiring:
+    """The stage's wiring for detaching only: its ownership record, whatever is configured."""
+    wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
+    return StageWiring(
+        factory.project_dir,
+        stage,
+        config.chalice_app,
+        wiring,
+        CognitoConfig(stage=stage),
+        detach_only=True,
+    )
+
+
 def _require_deployed(stage_wiring: StageWiring, config: Config, stage: str) -> Dict[str, str]:
     arns = recorded_arns(config, stage)
     missing = stage_wiring.undeployed(arns)
@@ -707,15 +713,7 @@ def detach(ctx: click.Context, stage: str, profile: Optional[str]) -> None:
     factory.profile = profile
     config = factory.create_config_obj(chalice_stage_name=stage)
     session = factory.create_botocore_session()
-    wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
-    stage_wiring = StageWiring(
-        factory.project_dir,
-        stage,
-        config.chalice_app,
-        wiring,
-        CognitoConfig(stage=stage),
-        detach_only=True,
-    )
+    stage_wiring = _detaching_wiring(factory, stage, config, session)
     if not stage_wiring.state.pools:
         click.echo(f"Stage {stage!r} has no triggers attached (no {state_path('.', stage)}).")
         return

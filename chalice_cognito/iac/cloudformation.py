@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from chalice.utils import to_cfn_resource_name
 
 from chalice_cognito.catalogue import KMS_KEY_CONFIG_KEY
-from chalice_cognito.iac.shapes import cfn_entries
+from chalice_cognito.iac.shapes import attach_statements, cfn_entries, lambda_trust_policy
 from chalice_cognito.iac.targets import Binding, IaCConfigError, PoolTarget, group_by_pool
 
 COGNITO_PRINCIPAL = "cognito-idp.amazonaws.com"
@@ -255,18 +255,7 @@ def _add_attach_function(
     function_arns = [
         _arn(function_logical_id(b.function_name)) for b in bindings if not b.pool.in_template
     ]
-    statements: List[Dict[str, Any]] = [
-        {
-            "Effect": "Allow",
-            "Action": ["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"],
-            "Resource": pool_arns,
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy"],
-            "Resource": function_arns,
-        },
-    ]
+    statements = attach_statements(pool_arns, function_arns)
     if any(p.pool_name and not (p.parameter or p.pool_id) for p in pools):
         # Resolving a pool name needs ListUserPools, which IAM cannot scope.
         statements.append(
@@ -277,16 +266,7 @@ def _add_attach_function(
     resources[ATTACH_ROLE_ID] = {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            },
+            "AssumeRolePolicyDocument": lambda_trust_policy(),
             "ManagedPolicyArns": [
                 {
                     "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/"

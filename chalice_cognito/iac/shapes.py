@@ -1,4 +1,5 @@
-"""LambdaConfig entries in the shapes each format wants, read from the catalogue.
+"""LambdaConfig entries in the shapes each format wants, read from the catalogue,
+and the attach Lambda's IAM documents both formats embed.
 
 One function per format, no per-trigger case: a plain trigger is
 ``{config_key: arn}``, a versioned one ``{config_key: {LambdaArn, LambdaVersion}}``,
@@ -10,7 +11,7 @@ intrinsic, or a Terraform interpolation string.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from chalice_cognito.catalogue import KMS_KEY_CONFIG_KEY, TriggerSpec
 
@@ -71,3 +72,36 @@ def terraform_blocks(spec: TriggerSpec, version: Optional[str], arn: str) -> Dic
             "lambda_version": version or spec.default_version,
         }
     }
+
+
+def lambda_trust_policy() -> Dict[str, Any]:
+    """The attach Lambda role's trust policy (a fresh document per call)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def attach_statements(
+    pool_arns: Sequence[Any], function_arns: Sequence[Any]
+) -> List[Dict[str, Any]]:
+    """What the attach Lambda may do: read and update the pools, manage the functions'
+    invoke permissions (ARNs as the format refers to them)."""
+    return [
+        {
+            "Effect": "Allow",
+            "Action": ["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"],
+            "Resource": list(pool_arns),
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy"],
+            "Resource": list(function_arns),
+        },
+    ]

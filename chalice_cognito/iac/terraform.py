@@ -26,7 +26,13 @@ import hashlib
 import json
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from chalice_cognito.iac.shapes import snake, terraform_attributes, terraform_blocks
+from chalice_cognito.iac.shapes import (
+    attach_statements,
+    lambda_trust_policy,
+    snake,
+    terraform_attributes,
+    terraform_blocks,
+)
 from chalice_cognito.iac.targets import Binding, IaCConfigError, PoolTarget, group_by_pool
 
 COGNITO_PRINCIPAL = "cognito-idp.amazonaws.com"
@@ -256,32 +262,10 @@ def _add_attach(
     runtime = next((f.get("runtime") for f in functions.values() if f.get("runtime")), "python3.12")
     pool_arns = [e["pool_arn"] for e in existing]
     function_arns = [function_ref(b.function_name) for e in existing for b in e["group"]]
-    statements: List[Dict[str, Any]] = [
-        {
-            "Effect": "Allow",
-            "Action": ["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"],
-            "Resource": pool_arns,
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy"],
-            "Resource": function_arns,
-        },
-    ]
+    statements = attach_statements(pool_arns, function_arns)
     res.setdefault("aws_iam_role", {})[ATTACH] = {
         "name": f"{owner}-cognito-attach",
-        "assume_role_policy": json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
+        "assume_role_policy": json.dumps(lambda_trust_policy()),
     }
     res.setdefault("aws_iam_role_policy", {})[ATTACH] = {
         "name": "CognitoAttach",
