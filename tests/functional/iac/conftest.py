@@ -18,9 +18,9 @@ from moto import mock_aws
 
 from chalice_cognito.deploy.wiring import Wiring
 from tests.support import aws as support_aws
+from tests.support.recording import CallRecorder
 
 REGION = support_aws.REGION
-WRITES = frozenset({"UpdateUserPool", "AddPermission", "RemovePermission"})
 
 
 class ResponseServer:
@@ -74,23 +74,12 @@ def aws() -> Iterator[None]:
         yield
 
 
-class Calls:
-    """A client factory for :class:`Wiring` that records operation names."""
-
-    def __init__(self) -> None:
-        self.names: List[str] = []
-        self.session = boto3.session.Session(region_name=REGION)
-
-    def factory(self, service: str, region: str) -> Any:
-        client = self.session.client(service, region_name=region)
-        client.meta.events.register(
-            "before-call.*.*", lambda model, **_: self.names.append(model.name)
-        )
-        return client
+class Calls(CallRecorder):
+    """The shared call recorder, with the names these tests read and a :class:`Wiring` on it."""
 
     @property
-    def writes(self) -> List[str]:
-        return [n for n in self.names if n in WRITES]
+    def names(self) -> List[str]:
+        return self.calls
 
     def wiring(self) -> Wiring:
         # confirm_delay=0: no re-read after a pause (no concurrent writer here).
