@@ -1,6 +1,7 @@
 """AWS plumbing of the wiring engine: clients, reads, retries, error translation.
 
-Clients come from a plain :class:`boto3.session.Session`, so every standard AWS
+Clients come from a plain :class:`boto3.session.Session` (or a botocore
+session, e.g. the one Chalice's CLI factory made), so every standard AWS
 setting applies (profile, region, ``AWS_ENDPOINT_URL`` and the per-service
 ``AWS_ENDPOINT_URL_<SERVICE>`` variables).  Tests inject a ``client_factory``
 to count or fail calls.
@@ -134,7 +135,10 @@ class AwsClients:
         """The region used for name lookups: explicit, else the session's."""
         if self._default_region:
             return self._default_region
-        region = getattr(self._get_session(), "region_name", None)
+        session = self._get_session()
+        region = getattr(session, "region_name", None)
+        if region is None and hasattr(session, "get_config_variable"):
+            region = session.get_config_variable("region")  # a botocore session
         if not region:
             raise WiringError(
                 "No AWS region configured: set AWS_DEFAULT_REGION / a profile region, or "
@@ -160,7 +164,11 @@ class AwsClients:
                 if self._factory is not None:
                     self._clients[key] = self._factory(service, region)
                 else:
-                    self._clients[key] = self._get_session().client(service, region_name=region)
+                    session = self._get_session()
+                    # boto3 sessions have ``client``; botocore's (what Chalice's CLI
+                    # factory makes: no boto3 import needed) have ``create_client``.
+                    create = getattr(session, "client", None) or session.create_client
+                    self._clients[key] = create(service, region_name=region)
             return self._clients[key]
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> List[R]:

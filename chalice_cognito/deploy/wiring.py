@@ -117,7 +117,7 @@ def pool_ref_from_described(described: Mapping[str, Any]) -> PoolRef:
 class Wiring:
     """Read a pool, plan LambdaConfig + permission changes, apply them, verify.
 
-    ``session`` is a :class:`boto3.session.Session` (default: a new one, so
+    ``session`` is a :class:`boto3.session.Session` or a botocore session (default: a new one, so
     profile/region/endpoint settings of the environment apply);
     ``client_factory(service, region)`` replaces it entirely (tests wrap
     clients to count or fail calls).  ``max_attempts`` bounds both per-call

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional
 
+import botocore.session
 import pytest
 
 from chalice_cognito.deploy.wiring import Ownership, PoolResult, WantedTrigger, Wiring
@@ -102,4 +103,20 @@ def test_standard_endpoint_variable_is_honoured(
         wiring.resolve_pool(pool_id), [wanted("PostAuthentication", fn)], Ownership()
     )
     assert result.changed
+    assert policy_sids(moto_url, fn) == [f"chalice-cognito-{pool_id}"]
+
+
+def test_a_botocore_session_serves_as_well(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What Chalice's CLI factory makes: the engine needs no boto3 session around it.
+    pool_id = client(moto_url, "cognito-idp").create_user_pool(PoolName="botocore")["UserPool"][
+        "Id"
+    ]
+    fn = create_function(moto_url, "botocore-fn")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    session = botocore.session.get_session()
+    session.set_config_variable("region", "us-east-1")
+    wiring = Wiring(session, confirm_delay=0)
+    assert wiring.aws.default_region == "us-east-1"
+    result = wiring.wire(wiring.resolve_pool(pool_id), [wanted("PreSignUp", fn)], Ownership())
+    assert result.owned.slots == {"PreSignUp": fn}
     assert policy_sids(moto_url, fn) == [f"chalice-cognito-{pool_id}"]
