@@ -19,6 +19,9 @@ the default pool's id.  Loading is pure (no AWS): names are resolved later by
 
 Stock Chalice ignores unknown config keys, so this section does not disturb
 ``chalice deploy``; it is validated here instead, with suggestions for typos.
+This is the one parser of the section: ``chalice-cognito package`` reads it
+too (:func:`chalice_cognito.iac.targets.load_pool_targets`), including the
+packaging-only keys (:data:`TEMPLATE_ONLY_KEYS`) carried on :class:`PoolSettings`.
 """
 
 from __future__ import annotations
