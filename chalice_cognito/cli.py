@@ -807,7 +807,7 @@ def status(
         ctx.exit(EXIT_REFUSED)
 
 
-# -- colleagues' commands ----------------------------------------------------------------
+# -- local-development commands ----------------------------------------------------------
 
 
 def _register_local_commands() -> None:
@@ -816,10 +816,8 @@ def _register_local_commands() -> None:
     Their ``local`` replaces stock ``chalice local``: it is a superset (same
     flags and HTTP routes, plus the Lambda Invoke API for the trigger handlers).
     """
-    try:
-        from chalice_cognito.local.commands import COMMANDS
-    except ImportError:
-        return
+    from chalice_cognito.local.commands import COMMANDS
+
     for command in COMMANDS:
         cli.add_command(command, command.name)
 
