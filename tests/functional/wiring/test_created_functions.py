@@ -2,15 +2,19 @@
 
 The wiring skips the GetPolicy read of exactly these functions, so the record
 must list created functions and never updated ones (an updated function may
-carry a policy, ours included).
+carry a policy, ours included).  Also: the deployer's collector freeze is
+scoped to the deploy.
 """
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+from typing import Any, Dict, List
 
 import boto3
 import botocore.session
+import pytest
 from chalice.awsclient import TypedAWSClient
 from chalice.config import DeployedResources
 from chalice.deploy import models
@@ -18,7 +22,7 @@ from chalice.deploy.executor import Executor
 from chalice.deploy.planner import PlanStage, RemoteState
 from chalice.utils import UI, OSUtils
 
-from chalice_cognito.deploy.chalice_hooks import created_function_arns
+from chalice_cognito.deploy.chalice_hooks import CognitoDeployer, created_function_arns
 
 from .conftest import REGION, create_function, make_zip
 
@@ -68,3 +72,18 @@ def test_only_functions_the_deploy_created_are_listed(aws: None, tmp_path: Path)
     )["Configuration"]["FunctionArn"]
     assert created == (new_arn,)
     assert existing not in created
+
+
+def test_deploy_freezes_the_collector_only_while_it_runs(monkeypatch: Any) -> None:
+    deployer = CognitoDeployer.__new__(CognitoDeployer)  # collaborators are not needed here
+    seen: List[int] = []
+
+    def run(_config: Any, _stage: str) -> Dict[str, Any]:
+        seen.append(gc.get_freeze_count())
+        raise RuntimeError("deploy failed")
+
+    monkeypatch.setattr(deployer, "_deploy_unfrozen", run)
+    with pytest.raises(RuntimeError):
+        deployer._deploy(None, "dev")  # type: ignore[arg-type]
+    assert seen and seen[0] > 0  # the heap alive before the deploy was frozen
+    assert gc.get_freeze_count() == 0  # and handed back, even on failure
