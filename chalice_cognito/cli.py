@@ -22,6 +22,7 @@ Deploy-time module: chalice's CLI, click, boto3.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import platform
@@ -61,7 +62,6 @@ from chalice_cognito.deploy.stage import (
     forget_ephemeral,
     format_rows,
     is_local,
-    local_confirm_delay,
     plan_lines,
     predicted_arns,
     recorded_arns,
@@ -97,14 +97,9 @@ class CognitoCLIFactory(CLIFactory):
             session, config, ui, post_deploy=post_deploy, extra_steps=extra_steps
         )
 
-    def create_wiring(self, session: Any, confirm_delay: Optional[float] = None) -> Wiring:
+    def create_wiring(self, session: Any) -> Wiring:
         """The wiring engine on the same botocore session as Chalice (same hooks, same creds)."""
-        import boto3.session
-
-        kwargs: Dict[str, Any] = {}
-        if confirm_delay is not None:
-            kwargs["confirm_delay"] = confirm_delay
-        return Wiring(boto3.session.Session(botocore_session=session), **kwargs)
+        return Wiring(session)
 
 
 # -- output ---------------------------------------------------------------------------
@@ -366,6 +361,7 @@ def deploy(
                 cognito,
                 force,
                 smoke,
+                emulator=endpoint,
             )
     finally:
         aws.stop()
@@ -382,7 +378,9 @@ def _deploy(
     cognito: CognitoConfig,
     force: bool,
     smoke: bool,
+    emulator: Optional[str] = None,
 ) -> None:
+    """The deploy itself; ``emulator`` is the embedded AWS's endpoint for a local stage."""
     factory = _factory(ctx)
     config = factory.create_config_obj(
         chalice_stage_name=stage,
@@ -392,7 +390,7 @@ def _deploy(
     session = factory.create_botocore_session(connection_timeout=connection_timeout)
     ui = UI()
     app = config.chalice_app
-    wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
+    wiring = factory.create_wiring(session)
     stage_wiring = StageWiring(factory.project_dir, stage, app, wiring, cognito, force)
 
     extra_steps: List[Any] = []
@@ -413,7 +411,9 @@ def _deploy(
     def post_deploy(_config: Config, deployed_values: Dict[str, Any]) -> List[PoolResult]:
         if not stage_wiring.has_work:
             return []
-        return stage_wiring.wire(deployed_arns(deployed_values))
+        return stage_wiring.wire(
+            deployed_arns(deployed_values), created=deployer.created_function_arns
+        )
 
     deployer = factory.create_cognito_deployer(session, config, ui, post_deploy, extra_steps)
     with chalice_hooks.cognito_analyzer():
@@ -423,7 +423,7 @@ def _deploy(
     _echo_results(results, "Cognito triggers:")
     _echo_grants(grants_step.results if grants_step is not None else [])
     if smoke:
-        _smoke(config, deployer, stage_wiring, deployed_values)
+        _smoke(config, deployer, stage_wiring, deployed_values, emulator)
 
 
 def _smoke(
@@ -431,6 +431,7 @@ def _smoke(
     deployer: chalice_hooks.CognitoDeployer,
     stage_wiring: StageWiring,
     deployed_values: Mapping[str, Any],
+    emulator: Optional[str],
 ) -> None:
     """Run every trigger from the zip: as Lambda would on the embedded AWS, zip-only elsewhere."""
     from chalice_cognito.local import smoke
@@ -448,9 +449,7 @@ def _smoke(
     if not calls:
         click.echo("Smoke test: the app has no Cognito trigger handlers.")
         return
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    pools = stage_wiring.cognito.pools
-    if not (pools and all(p.local for p in pools.values()) and local_confirm_delay() == 0.0):
+    if emulator is None:  # real AWS: the strict zip-only run
         report = smoke.run_zip(packages[-1], calls)
         click.echo(smoke.format_report(report))
         if not report.ok:
@@ -470,7 +469,7 @@ def _smoke(
     }
     prepared = emulated_smoke.prepare(
         session,
-        endpoint,
+        emulator,
         region,
         app,
         pool_of_function,
@@ -483,7 +482,7 @@ def _smoke(
         click.echo(f"  {note}")
     report = smoke.run_zip(packages[-1], prepared.calls, runtime=prepared.runtime)
     click.echo(smoke.format_report(report))
-    for line in emulated_smoke.observe(session, endpoint, region, prepared):
+    for line in emulated_smoke.observe(session, emulator, region, prepared):
         click.echo(f"  emulator after the run: {line}")
     if not report.ok:
         raise _fail("Smoke test failed.")
@@ -649,7 +648,7 @@ def _stage_wiring(
     factory.profile = profile
     config = factory.create_config_obj(chalice_stage_name=stage)
     session = factory.create_botocore_session()
-    wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
+    wiring = factory.create_wiring(session)
     return (
         StageWiring(factory.project_dir, stage, config.chalice_app, wiring, cognito, force),
         config,
@@ -661,7 +660,7 @@ def _detaching_wiring(
     factory: CognitoCLIFactory, stage: str, config: Config, session: Any
 ) -> StageWiring:
     """The stage's wiring for detaching only: its ownership record, whatever is configured."""
-    wiring = factory.create_wiring(session, confirm_delay=local_confirm_delay())
+    wiring = factory.create_wiring(session)
     return StageWiring(
         factory.project_dir,
         stage,
@@ -830,6 +829,10 @@ _register_local_commands()
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Console-script entry point; returns the exit status."""
+    # A short-lived command: move everything imported so far (chalice, botocore,
+    # pydantic) out of the collector's reach, so full collections during the
+    # deploy only walk what the deploy itself allocates.
+    gc.freeze()
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None, obj={}, standalone_mode=False

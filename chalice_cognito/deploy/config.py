@@ -58,12 +58,20 @@ _POOL_KEYS = (
     "on_conflict",
     "local",
     "local_groups",
+    "confirm_delay_seconds",
     *TEMPLATE_ONLY_KEYS,
 )
 #: keys allowed in one entry of ``user_pools`` (``default`` marks the default pool)
 _ENTRY_KEYS = (*_POOL_KEYS, "default")
 #: keys allowed next to ``user_pools``: defaults for every pool
-_MULTI_KEYS = ("user_pools", "region", "kms_key_arn", "on_conflict", "local")
+_MULTI_KEYS = (
+    "user_pools",
+    "region",
+    "kms_key_arn",
+    "on_conflict",
+    "local",
+    "confirm_delay_seconds",
+)
 _SINGLE_KEYS = _POOL_KEYS
 
 _POOL_ID_RE = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
@@ -85,6 +93,12 @@ class PoolSettings:
     #: groups created in the emulator's pool (local deploys only; ignored on AWS)
     local_groups: Tuple[str, ...] = ()
     default: bool = False
+    #: seconds between the read that verifies an UpdateUserPool and a second,
+    #: confirming read that catches a concurrent writer's stale copy landing
+    #: just after ours (Cognito has no conditional update).  None: the
+    #: engine's default (1 s); 0: no confirming read (a pool nobody else
+    #: writes to, e.g. the embedded emulator's).
+    confirm_delay_seconds: Optional[float] = None
     #: packaging only: CloudFormation logical id / Terraform address of the pool
     user_pool_resource: Optional[str] = None
     #: packaging only: template parameter / Terraform variable holding the pool id
@@ -100,7 +114,12 @@ class PoolSettings:
 
     def plan_options(self, force: bool = False) -> PlanOptions:
         """The planner options these settings imply (``force`` comes from the CLI)."""
-        return PlanOptions(on_conflict=self.on_conflict, force=force, kms_key_arn=self.kms_key_arn)
+        return PlanOptions(
+            on_conflict=self.on_conflict,
+            force=force,
+            kms_key_arn=self.kms_key_arn,
+            confirm_delay=self.confirm_delay_seconds,
+        )
 
     @property
     def label(self) -> str:
@@ -334,6 +353,11 @@ def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
     groups = entry.get("local_groups", [])
     if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
         raise ConfigError(f"{where}: local_groups must be a list of group names.")
+    delay = entry.get("confirm_delay_seconds")
+    if delay is not None and (
+        isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0
+    ):
+        raise ConfigError(f"{where}: confirm_delay_seconds must be a number of seconds >= 0.")
     return PoolSettings(
         alias=alias,
         user_pool_id=pool_id,
@@ -344,6 +368,7 @@ def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
         local=bool(entry.get("local", False)),
         local_groups=tuple(groups),
         default=bool(entry.get("default", False)),
+        confirm_delay_seconds=None if delay is None else float(delay),
         user_pool_resource=_opt_str(entry, "user_pool_resource", where),
         user_pool_parameter=_opt_str(entry, "user_pool_parameter", where),
         kms_key_resource=_opt_str(entry, "kms_key_resource", where),

@@ -14,7 +14,6 @@ Deploy-time module: chalice's config, boto3 (through the wiring engine).
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -35,7 +34,6 @@ from chalice_cognito.deploy.model import (
 from chalice_cognito.deploy.state import StageState, load_state, save_state, state_path
 from chalice_cognito.deploy.wiring import (
     Wiring,
-    pool_ref_from_described,
     wanted_from_registrations,
 )
 
@@ -133,12 +131,16 @@ class StageWiring:
         return sorted(pid for pid in self.state.pools if pid not in configured)
 
     def plans(
-        self, function_arns: Mapping[str, str], predicted: Sequence[str] = ()
+        self,
+        function_arns: Mapping[str, str],
+        predicted: Sequence[str] = (),
+        created: Sequence[str] = (),
     ) -> List[Tuple[str, PoolPlan]]:
         """Plan every pool (configured ones, then orphaned ones to detach); no write call.
 
         ``predicted``: ARNs of functions about to be created; the planner is told
         they exist (with no resource policy yet) instead of refusing them.
+        ``created``: ARNs of functions created moments ago (no GetPolicy read).
         """
         out = []
         wanted = self.wanted(function_arns)
@@ -150,7 +152,14 @@ class StageWiring:
                     (alias, self._plan_ahead(pool, wanted[alias], owned, options, predicted))
                 )
             else:
-                out.append((alias, self.wiring.plan(pool, wanted[alias], owned, options)))
+                out.append(
+                    (
+                        alias,
+                        self.wiring.plan(
+                            pool, wanted[alias], owned, options, without_policy=created
+                        ),
+                    )
+                )
         for pool_id in self._orphans():
             pool = self.wiring.resolve_pool(pool_id)
             out.append(("", self.wiring.plan(pool, (), self.state.ownership(pool_id))))
@@ -164,34 +173,37 @@ class StageWiring:
         options: PlanOptions,
         predicted: Sequence[str],
     ) -> PoolPlan:
-        from chalice_cognito.deploy import plan as pure
+        """The deploy's preflight plan: only refusals matter, so no GetPolicy read.
 
-        current = self.wiring.describe(pool)
-        policies = {
-            arn: self.wiring.aws.get_policy_statements(arn)
-            for arn in sorted(set(pure.functions_involved(current, wanted, owned)))
-        }
-        for arn in predicted:
-            if policies.get(arn, []) is None:
-                policies[arn] = []
-        return pure.make_plan(
-            pool_ref_from_described(current), current, wanted, owned, options, policies
+        A missing or present invoke permission never refuses; the real plan,
+        made after Chalice deployed the functions, reads the policies.
+        """
+        involved = [w.function_arn for w in wanted] + list(owned.slots.values())
+        return self.wiring.plan(
+            pool, wanted, owned, options, assume_exist=predicted, without_policy=involved
         )
 
-    def wire(self, function_arns: Mapping[str, str]) -> List[PoolResult]:
+    def wire(
+        self, function_arns: Mapping[str, str], created: Sequence[str] = ()
+    ) -> List[PoolResult]:
         """Make every pool hold exactly the declared triggers; record ownership after each pool.
 
         All pools are planned first: if any plan is refused nothing is written
-        (:class:`RefusedError`).
+        (:class:`RefusedError`).  ``created``: ARNs of the functions this very
+        deploy created (they have no resource policy yet: no GetPolicy read).
+        The first pool's plan is applied at once (its read is fresh); later
+        pools are re-read before their update, since time passed.
         """
-        planned = self.plans(function_arns)
+        planned = self.plans(function_arns, created=created)
         for _, plan in planned:
             if plan.refused:
                 raise RefusedError(plan)
         wanted = self.wanted(function_arns)
         results = []
-        for alias, plan in planned:
-            result = self.wiring.apply(plan, wanted.get(alias, ()) if alias else ())
+        for index, (alias, plan) in enumerate(planned):
+            result = self.wiring.apply(
+                plan, wanted.get(alias, ()) if alias else (), fresh=index == 0
+            )
             self.state = self.state.with_pool(plan.pool, result.owned, alias or None)
             save_state(self.project_dir, self.state)
             results.append(result)
@@ -263,14 +275,6 @@ def is_local(cognito: CognitoConfig, flag: Optional[bool]) -> bool:
     return bool(cognito.pools) and all(p.local for p in cognito.pools.values())
 
 
-def local_confirm_delay() -> Optional[float]:
-    """No settle-and-reread round against a loopback emulator: nobody else writes to it."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
-        return 0.0
-    return None
-
-
 def emulated_pools(
     cognito: CognitoConfig, app_name: str, stage: str, default_region: str
 ) -> Tuple[str, Dict[str, PoolSettings]]:
@@ -288,6 +292,8 @@ def emulated_pools(
             user_pool_name=settings.user_pool_name or f"{app_name}-{stage}",
             region=region,
             local=True,
+            # Nobody else writes to the emulator's pool: no delayed confirming read.
+            confirm_delay_seconds=0.0,
         )
         for alias, settings in configured.items()
     }

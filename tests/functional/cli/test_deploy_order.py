@@ -155,7 +155,7 @@ def test_failed_wiring_deletes_nothing_and_keeps_records(
     old_arn = "arn:aws:lambda:us-east-1:123456789012:function:tiny-dev-validate_sign_up"
     (project / "app.py").write_text(h.TINY_APP_V2.replace("validate_sign_up", "check_sign_up"))
 
-    def broken_wire(self, function_arns):
+    def broken_wire(self, function_arns, created=()):
         raise WiringError("simulated: UpdateUserPool denied")
 
     original_wire = cli_module.StageWiring.wire

@@ -155,3 +155,18 @@ def test_a_stage_naming_a_template_pool_drops_the_inherited_id() -> None:
     assert config.pools["default"].user_pool_id is None
     with pytest.raises(ConfigError, match="packaging only"):
         config.pool_for(None)
+
+
+def test_confirm_delay_seconds_reaches_the_plan_options() -> None:
+    pools = {"user_pool_id": "us-east-1_AbC123"}
+    default = load_cognito_config({"cognito": pools}, "dev", environ={}).pool_for(None)
+    assert default.plan_options().confirm_delay is None  # the engine's default (1 s)
+    tuned = load_cognito_config(
+        {"cognito": {**pools, "confirm_delay_seconds": 0}}, "dev", environ={}
+    ).pool_for(None)
+    assert tuned.plan_options().confirm_delay == 0.0
+    for bad in (-1, "1", True):
+        with pytest.raises(ConfigError, match="confirm_delay_seconds must be a number"):
+            load_cognito_config(
+                {"cognito": {**pools, "confirm_delay_seconds": bad}}, "dev", environ={}
+            )
