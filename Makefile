@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint typecheck unit bench setup clean
+.PHONY: demo test lint typecheck unit bench setup clean readme
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,8 @@ test: setup lint typecheck
 	$(BIN)/pytest -q -n 2 --dist loadgroup tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check chalice_cognito tests bench app.py chalicelib
-	$(BIN)/ruff format --check chalice_cognito tests bench app.py chalicelib
+	$(BIN)/ruff check chalice_cognito tests bench app.py chalicelib docs
+	$(BIN)/ruff format --check chalice_cognito tests bench app.py chalicelib docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -45,3 +45,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+
+## Rebuild README.md from docs/readme/*.md (a test checks it is up to date).
+readme: $(STAMP)
+	$(BIN)/python docs/build_readme.py
