@@ -426,7 +426,9 @@ def status_lines(
     header = ("POOL", "TRIGGER", "STATE", "DECLARED", "IN POOL", "PERMISSION")
     table = [header, *rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = ["  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in table]
+    lines = [
+        "  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table
+    ]
     if undeployed:
         lines.append(f"Not deployed: {', '.join(sorted(undeployed))}")
     lines.append("healthy" if healthy else "NOT healthy")

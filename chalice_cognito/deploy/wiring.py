@@ -324,7 +324,7 @@ class Wiring:
         ordering between them matters).
         """
         arns = sorted(set(function_arns))
-        return dict(zip(arns, self.aws.map(self.aws.get_policy_statements, arns)))
+        return dict(zip(arns, self.aws.map(self.aws.get_policy_statements, arns), strict=True))
 
 
 def wanted_from_registrations(

@@ -382,7 +382,7 @@ def _run_in(
             response=_redacted_response(call, raw["response"]) if raw["kind"] == "ok" else None,
             error=_scrubbed(call, raw["error"]),
         )
-        for call, raw in zip(calls, data["results"])
+        for call, raw in zip(calls, data["results"], strict=True)
     ]
     return SmokeReport(
         zip_path=zip_path,

@@ -42,7 +42,7 @@ def test_fresh_attach_reads_the_pool_once_before_writing(
     pool = wiring.resolve_pool(create_pool())
     arns = functions()
     recorder.reset()
-    wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership())
+    wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns, strict=True)], Ownership())
     calls = recorder.calls
     expected = ["DescribeUserPool", "UpdateUserPool", "DescribeUserPool"]
     expected += ["GetPolicy"] * 3 + ["AddPermission"] * 3
@@ -51,7 +51,7 @@ def test_fresh_attach_reads_the_pool_once_before_writing(
     assert calls[0] == "DescribeUserPool"
     assert before_update(calls).count("AddPermission") == 3
     assert calls[-1] == "DescribeUserPool"
-    assert describe(pool.pool_id)["LambdaConfig"] == dict(zip(TRIGGERS, arns))
+    assert describe(pool.pool_id)["LambdaConfig"] == dict(zip(TRIGGERS, arns, strict=True))
 
 
 def test_plan_applied_later_is_read_again_before_the_update(
@@ -59,7 +59,9 @@ def test_plan_applied_later_is_read_again_before_the_update(
 ) -> None:
     pool = wiring.resolve_pool(create_pool())
     arns = functions()
-    plan = wiring.plan(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership())
+    plan = wiring.plan(
+        pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns, strict=True)], Ownership()
+    )
     recorder.reset()
     wiring.apply(plan)  # not fresh: the plan may have been shown, or other pools applied first
     assert before_update(recorder.calls).count("DescribeUserPool") == 1
@@ -69,7 +71,7 @@ def test_functions_just_created_need_no_policy_read(wiring: Wiring, recorder: Ca
     pool = wiring.resolve_pool(create_pool())
     arns = functions()
     recorder.reset()
-    wanted_triggers = [wanted(t, a) for t, a in zip(TRIGGERS, arns)]
+    wanted_triggers = [wanted(t, a) for t, a in zip(TRIGGERS, arns, strict=True)]
     plan = wiring.plan(pool, wanted_triggers, Ownership(), without_policy=arns[:2])
     wiring.apply(plan, wanted_triggers, fresh=True)
     # Only the function not created by "this deploy" is read.
@@ -105,7 +107,7 @@ def test_a_failed_permission_stops_before_the_pool_update(
     arns = functions()
     recorder.fail("AddPermission", "AccessDeniedException", "not allowed")
     with pytest.raises(AccessDeniedError):
-        wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership())
+        wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns, strict=True)], Ownership())
     assert "UpdateUserPool" not in recorder.calls
     assert recorder.count("AddPermission") == 3  # the others finished before the raise
     assert not describe(pool.pool_id).get("LambdaConfig")
@@ -116,7 +118,9 @@ def test_permissions_are_removed_only_after_the_verified_update(
 ) -> None:
     pool = wiring.resolve_pool(create_pool())
     arns = functions()
-    owned = wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership()).owned
+    owned = wiring.wire(
+        pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns, strict=True)], Ownership()
+    ).owned
     recorder.reset()
     wiring.detach(pool, owned)
     calls = recorder.calls
@@ -130,7 +134,9 @@ def test_sequential_batches_with_one_worker(recorder: CallRecorder) -> None:
     wiring = Wiring(client_factory=recorder.factory, confirm_delay=0, max_workers=1)
     pool = wiring.resolve_pool(create_pool())
     arns = functions()
-    result = wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns)], Ownership())
+    result = wiring.wire(
+        pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns, strict=True)], Ownership()
+    )
     # Sequential: the writes are recorded in the planner's (sorted) order.
     assert [arn for op, arn in result.writes if op == "AddPermission"] == sorted(arns)
 
