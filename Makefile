@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint typecheck unit bench setup clean readme
+.PHONY: demo test lint typecheck unit bench setup clean readme test-pythons
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,16 @@ clean:
 ## Rebuild README.md from docs/readme/*.md (a test checks it is up to date).
 readme: $(STAMP)
 	$(BIN)/python docs/build_readme.py
+
+## The runtime half (what runs inside Lambda) on the other Lambda Pythons this machine has.
+RUNTIME_TESTS := tests/unit/events tests/unit/app tests/unit/catalogue tests/unit/testing tests/unit/access
+test-pythons:
+	@for v in 3.10 3.12 3.13; do \
+	  py=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python 2>/dev/null | tail -n 1); \
+	  [ -n "$$py" ] || py=python$$v; \
+	  $$py -c 'import sys' 2>/dev/null || { echo "python$$v: not installed here, skipped"; continue; }; \
+	  env=.venv-py$$v; \
+	  [ -x $$env/bin/pytest ] || { $$py -m venv $$env && $$env/bin/pip install -q 'chalice>=1.34,<1.35' 'pydantic>=2.7,<3' pytest; } || exit 1; \
+	  echo "== runtime half on Python $$v"; \
+	  $$env/bin/python -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS) || exit 1; \
+	done
