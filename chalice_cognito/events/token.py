@@ -104,7 +104,28 @@ class PreTokenGenerationV1Response(CognitoResponse):
     claims_override_details: Optional[ClaimsOverrideDetails] = None
 
 
-class PreTokenGenerationV1Event(CognitoEvent):
+class _GroupOverride:
+    """``override_groups``, shared by the V1 and V2/V3 events (both responses carry
+    ``groupOverrideDetails`` inside their override details)."""
+
+    def _details(self) -> Any:
+        raise NotImplementedError
+
+    def override_groups(
+        self,
+        groups: Iterable[str],
+        iam_roles: Optional[Iterable[str]] = None,
+        preferred_role: Optional[str] = None,
+    ) -> None:
+        """Replace ``cognito:groups`` (and roles) in the ID and access tokens."""
+        self._details().group_override_details = GroupConfiguration(
+            groups_to_override=list(groups),
+            iam_roles_to_override=list(iam_roles or []),
+            preferred_role=preferred_role,
+        )
+
+
+class PreTokenGenerationV1Event(_GroupOverride, CognitoEvent):
     """``TokenGeneration_*`` with event version 1 (LambdaVersion ``V1_0``, the default).
 
     cognito-local sends these with version "0" and empty ``groupConfiguration`` /
@@ -121,19 +142,6 @@ class PreTokenGenerationV1Event(CognitoEvent):
             details = ClaimsOverrideDetails()
             self.response._set_valid("claims_override_details", details)
         return details
-
-    def override_groups(
-        self,
-        groups: Iterable[str],
-        iam_roles: Optional[Iterable[str]] = None,
-        preferred_role: Optional[str] = None,
-    ) -> None:
-        """Replace ``cognito:groups`` (and roles) in the ID and access tokens."""
-        self._details().group_override_details = GroupConfiguration(
-            groups_to_override=list(groups),
-            iam_roles_to_override=list(iam_roles or []),
-            preferred_role=preferred_role,
-        )
 
     def add_claims(self, claims: Mapping[str, str]) -> None:
         """Add or replace ID-token claims (string values), creating the override details."""
@@ -211,7 +219,7 @@ class PreTokenGenerationV2Response(CognitoResponse):
     claims_and_scope_override_details: Optional[ClaimsAndScopeOverrideDetails] = None
 
 
-class PreTokenGenerationV2Event(CognitoEvent):
+class PreTokenGenerationV2Event(_GroupOverride, CognitoEvent):
     """``TokenGeneration_*`` with event version 2 or 3 (LambdaVersion ``V2_0``/``V3_0``).
 
     V3 adds ``TokenGeneration_ClientCredentials`` (machine tokens: no
@@ -237,19 +245,6 @@ class PreTokenGenerationV2Event(CognitoEvent):
             details = ClaimsAndScopeOverrideDetails(**({first: {}} if first else {}))
             self.response._set_valid("claims_and_scope_override_details", details)
         return details
-
-    def override_groups(
-        self,
-        groups: Iterable[str],
-        iam_roles: Optional[Iterable[str]] = None,
-        preferred_role: Optional[str] = None,
-    ) -> None:
-        """Replace ``cognito:groups`` (and roles) in the ID and access tokens."""
-        self._details().group_override_details = GroupConfiguration(
-            groups_to_override=list(groups),
-            iam_roles_to_override=list(iam_roles or []),
-            preferred_role=preferred_role,
-        )
 
     def _id(self) -> IdTokenGeneration:
         details = self._details("id_token_generation")
