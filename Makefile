@@ -10,9 +10,10 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: demo test lint typecheck unit bench setup clean readme test-pythons
 
+# pip stays below 26.3: chalice 1.34 requires it (its packager drives pip).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q 'pip>=23,<26.3'
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
