@@ -66,6 +66,7 @@ from chalice_cognito.deploy.stage import (
     predicted_arns,
     recorded_arns,
     result_rows,
+    stage_records,
     status_lines,
 )
 from chalice_cognito.deploy.state import load_state, state_path
@@ -316,6 +317,18 @@ def deploy(
         ensure_user_pool,
     )
 
+    if not is_local(cognito, None):
+        # ``--local`` on a stage that deploys to AWS: its records describe real
+        # resources, and the emulator's run (which lives only for the command)
+        # would overwrite and then drop them.
+        records = stage_records(factory.project_dir, stage)
+        if records:
+            raise _fail(
+                f"Stage {stage!r} has records of a deploy to AWS ("
+                + ", ".join(str(p.relative_to(factory.project_dir)) for p in records)
+                + "); --local would replace them with the emulator's. Use a stage of its own "
+                'for local runs: "stages": {"local": {"cognito": {"local": true}}}.'
+            )
     # The app itself is loaded only once the emulator is active, so whatever it
     # creates at import time (boto3 clients) sees the emulator's settings.
     app_name = str(factory.load_project_config().get("app_name") or "app")

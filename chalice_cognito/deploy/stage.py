@@ -313,12 +313,18 @@ def aliases_needing_kms(app: Any, cognito: CognitoConfig) -> List[str]:
     )
 
 
-def forget_ephemeral(project_dir: str, stage: str) -> None:
-    """Drop the deployed/ownership records of an emulator that no longer exists."""
-    for path in (
+def stage_records(project_dir: str, stage: str) -> List[Path]:
+    """The stage's deployment record (Chalice's) and ownership record (ours) that exist."""
+    paths = (
         Path(project_dir) / ".chalice" / "deployed" / f"{stage}.json",
         state_path(project_dir, stage),
-    ):
+    )
+    return [p for p in paths if p.exists()]
+
+
+def forget_ephemeral(project_dir: str, stage: str) -> None:
+    """Drop the deployed/ownership records of an emulator that no longer exists."""
+    for path in stage_records(project_dir, stage):
         path.unlink(missing_ok=True)
 
 

@@ -119,6 +119,21 @@ def test_local_stage_refuses_attach(tmp_path, run_cli, h) -> None:
     assert "local stage" in result.err
 
 
+def test_local_flag_keeps_the_records_of_a_stage_deployed_to_aws(tmp_path, run_cli, h) -> None:
+    """``deploy --local`` on an AWS stage must not overwrite (and then drop) its real records."""
+    project = h.write_project(
+        tmp_path / "tiny", h.TINY_APP_V2, {"dev": {"cognito": {"user_pool_id": "us-east-1_AbC123"}}}
+    )
+    deployed = project / ".chalice" / "deployed" / "dev.json"
+    deployed.parent.mkdir(parents=True)
+    record = '{"resources": [], "schema_version": "2.0", "backend": "api"}'
+    deployed.write_text(record)
+    result = run_cli(project, "deploy", "--stage", "dev", "--local")
+    assert result.exit_code == 1
+    assert "records of a deploy to AWS" in result.err and "deployed/dev.json" in result.err
+    assert deployed.read_text() == record
+
+
 def test_package_ships_runtime_half_only(tmp_path, run_cli, h) -> None:
     pool = h.create_pool()
     project = h.write_project(
