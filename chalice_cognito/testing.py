@@ -429,6 +429,8 @@ def set_path(event: Dict[str, Any], path: str, value: Any) -> Dict[str, Any]:
     (SAML claim URIs).  The event is changed in place.
     """
     parts = _split_path(path)
+    if value is not DELETE:
+        _refuse_near_miss(event, parts, path)
     node: Any = event
     for depth, part in enumerate(parts[:-1]):
         child = _child(node, part, path)
@@ -558,6 +560,59 @@ def _clean(value: Any) -> Any:
 
 
 _UNESCAPED_DOT = re.compile(r"(?<!\\)\.")
+
+
+def _refuse_near_miss(event: Mapping[str, Any], parts: List[str], path: str) -> None:
+    """Refuse a new key that is a near miss of a field the event model declares.
+
+    ``request.userAttribute.email`` would otherwise add a key Cognito never
+    sends and leave ``userAttributes`` as it was.  A new key unlike any
+    declared field is allowed: tests simulate fields AWS adds later.
+    """
+    model = _event_model(event)
+    node: Any = event
+    for depth, part in enumerate(parts):
+        fields = _declared_fields(model)
+        if not isinstance(node, dict) or fields is None:
+            return  # a free map (userAttributes, clientMetadata...) or a list
+        if part not in node and part not in fields:
+            hint = did_you_mean(part, fields)
+            if hint:
+                where = ".".join(parts[:depth]) or "the event"
+                raise ValueError(f"Cannot set {path!r}: {where} has no field {part!r}.{hint}")
+            return
+        node, model = node.get(part), _field_model(model, part)
+
+
+def _event_model(event: Mapping[str, Any]) -> Any:
+    try:
+        from chalice_cognito.events import model_for_event
+
+        return model_for_event(event)
+    except ValueError:
+        return None
+
+
+def _declared_fields(model: Any) -> Optional[List[str]]:
+    """Wire names of a pydantic model's fields (None when ``model`` is not a model)."""
+    fields = getattr(model, "model_fields", None)
+    if not isinstance(fields, dict):
+        return None
+    return [info.alias or name for name, info in fields.items()]
+
+
+def _field_model(model: Any, wire_name: str) -> Any:
+    """The model class a field holds (``Optional[X]`` unwrapped), or None for maps/lists/scalars."""
+    import typing
+
+    for name, info in (getattr(model, "model_fields", None) or {}).items():
+        if (info.alias or name) != wire_name:
+            continue
+        candidates = typing.get_args(info.annotation) or (info.annotation,)
+        for candidate in candidates:
+            if isinstance(candidate, type) and hasattr(candidate, "model_fields"):
+                return candidate
+    return None
 
 
 def _split_path(path: str) -> List[str]:

@@ -453,22 +453,52 @@ def test_events_stay_plain_dicts() -> None:
 
 
 def test_runtime_half_imports_only_stdlib_and_the_catalogue() -> None:
-    """testing.py is importable anywhere: no pydantic, chalice or boto3 at import time."""
+    """testing.py is importable anywhere: no pydantic, chalice or boto3 at import time.
+
+    Module level: the standard library and the catalogue only.  Inside
+    functions it may also reach the event models (runtime half, imported on use).
+    """
     import ast
     import sys
 
     import chalice_cognito.testing as module
 
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-    third_party = {
-        name
-        for name in imported
-        if name.split(".")[0] not in sys.stdlib_module_names and name != "__future__"
-    }
-    assert third_party == {"chalice_cognito.catalogue"}
+
+    def third_party(nodes: Any) -> set:
+        names = set()
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+        return {
+            n for n in names if n.split(".")[0] not in sys.stdlib_module_names and n != "__future__"
+        }
+
+    assert third_party(tree.body) == {"chalice_cognito.catalogue"}
+    assert third_party(ast.walk(tree)) <= {"chalice_cognito.catalogue", "chalice_cognito.events"}
+
+
+@pytest.mark.parametrize(
+    ("path", "suggestion"),
+    [
+        ("request.userAttribute.email", "userAttributes"),
+        ("response.autoConfirmUsr", "autoConfirmUser"),
+        ("callerContext.clientID", "clientId"),
+    ],
+)
+def test_set_path_refuses_a_near_miss_of_a_declared_field(path: str, suggestion: str) -> None:
+    event = sample_event("PreSignUp_SignUp")
+    before = copy.deepcopy(event)
+    with pytest.raises(ValueError, match=f"Did you mean '{suggestion}'"):
+        set_path(event, path, "x")
+    assert event == before
+
+
+def test_set_path_allows_new_keys_in_free_maps_and_unlike_any_field() -> None:
+    event = sample_event("PreSignUp_SignUp")
+    set_path(event, "request.userAttributes.custom:plan", "gold")  # a free map
+    set_path(event, "fieldAwsAddsLater", 1)  # unknown fields must stay testable
+    assert event["request"]["userAttributes"]["custom:plan"] == "gold"
+    assert event["fieldAwsAddsLater"] == 1
