@@ -133,12 +133,3 @@ def test_local_replaces_stock_local_with_a_superset_of_its_flags() -> None:
         assert mine[name].opts == param.opts, name
     assert mine["host"].default == "127.0.0.1"
     assert {"cognito_local_config", "user_pool", "region"} <= set(mine)
-
-
-def test_default_host_is_loopback(tmp_path: Path) -> None:
-    project = write_project(tmp_path / "demo", app_source=APP_WITH_ROUTE)
-    server = create_dev_server(CLIFactory(str(project)), "127.0.0.1", 0, "dev")
-    try:
-        assert server.server.server_address[0] == "127.0.0.1"
-    finally:
-        server.server.server_close()

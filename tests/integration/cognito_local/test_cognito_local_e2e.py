@@ -98,9 +98,19 @@ def test_unknown_user_is_not_migrated(stack: Stack) -> None:
 
 
 def test_server_log_has_no_secrets(stack: Stack) -> None:
+    """Its own sign-up and a refused migration: neither password reaches the server log."""
+    sign_up(stack, "quiet@example.com")
+    wrong = "Wr0ng-Legacy-Passw0rd!"
+    with pytest.raises(stack.idp.exceptions.ClientError):
+        stack.idp.initiate_auth(
+            ClientId=stack.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "legacy@example.com", "PASSWORD": wrong},
+        )
     output = stack.server_output()
     assert "invoke pre_sign_up (PreSignUp) PreSignUp_SignUp" in output
-    for secret in (PASSWORD, "Legacy-Passw0rd!"):
+    assert "UserMigration_Authentication" in output
+    for secret in (PASSWORD, wrong):
         assert secret not in output
 
 
