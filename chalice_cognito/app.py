@@ -103,15 +103,19 @@ class CognitoTriggerAPI:
         return _decorator
 
     def _claim_slot(self, registration: TriggerRegistration) -> None:
-        slots: Dict[Tuple[Optional[str], str], str] = self.__dict__.setdefault("_cognito_slots", {})
-        holder = slots.get(registration.slot)
-        if holder is not None:
-            raise ValueError(
-                f"Two handlers for the Cognito trigger {_slot_label(registration.slot)}: "
-                f"{holder!r} and {registration.function_name!r}. A pool has one function "
-                "per trigger; remove one, or give it user_pool=<another pool>."
-            )
-        slots[registration.slot] = registration.function_name
+        _claim(self.__dict__.setdefault("_cognito_slots", {}), registration)
+
+
+def _claim(slots: Dict[Tuple[Optional[str], str], str], registration: TriggerRegistration) -> None:
+    """Record ``registration``'s slot in ``slots``; refuse a second handler for it."""
+    holder = slots.get(registration.slot)
+    if holder is not None:
+        raise ValueError(
+            f"Two handlers for the Cognito trigger {_slot_label(registration.slot)}: "
+            f"{holder!r} and {registration.function_name!r}. A pool has one function "
+            "per trigger; remove one, or give it user_pool=<another pool>."
+        )
+    slots[registration.slot] = registration.function_name
 
 
 class Chalice(CognitoTriggerAPI, chalice_app.Chalice):
@@ -146,13 +150,18 @@ def registered_triggers(app: chalice_app.Chalice) -> List[TriggerRegistration]:
 
     Derived from ``app.handler_map`` (where Chalice puts every handler under
     its final name), so it works for a stock ``chalice.Chalice`` app that
-    registered a ``chalice_cognito.Blueprint`` too.
+    registered a ``chalice_cognito.Blueprint`` too.  Such an app has no
+    decoration-time slot check, so the slots are checked here (deploy,
+    package and the CDK helper all read the triggers through this function).
     """
     found = []
+    slots: Dict[Tuple[Optional[str], str], str] = {}
     for function_name, handler in app.handler_map.items():
         registration = getattr(handler, REGISTRATION_ATTR, None)
         if isinstance(registration, TriggerRegistration):
-            found.append(replace(registration, function_name=function_name))
+            final = replace(registration, function_name=function_name)
+            _claim(slots, final)
+            found.append(final)
     return found
 
 

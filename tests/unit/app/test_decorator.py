@@ -166,3 +166,20 @@ def test_blueprint_slot_clash_inside_the_blueprint_is_refused_at_decoration() ->
 
     with pytest.raises(ValueError, match="Two handlers"):
         bp.cognito_trigger("PostConfirmation")(lambda event: event)
+
+
+def test_stock_chalice_app_with_two_blueprints_claiming_one_slot_is_refused() -> None:
+    """A plain chalice.Chalice app has no decoration-time check: registered_triggers does it."""
+    from chalice import Chalice as StockChalice
+
+    app = StockChalice(app_name="shop", configure_logs=False)
+    for prefix in ("one_", "two_"):
+        bp = Blueprint(f"chalicelib.{prefix}")
+
+        @bp.cognito_trigger("PreSignUp")
+        def gate(event: Any) -> Any:
+            return event
+
+        app.register_blueprint(bp, name_prefix=prefix)
+    with pytest.raises(ValueError, match="'one_gate' and 'two_gate'"):
+        registered_triggers(app)
