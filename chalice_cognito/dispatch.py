@@ -70,7 +70,7 @@ class TriggerDispatcher:
             return _echo(raw_event, event, final)
         except Exception as exc:
             source = raw_event.get("triggerSource") if _is_mapping(raw_event) else None
-            safe = _sanitise(exc)
+            safe = _sanitise(exc, self.spec, source)
             logger.error(
                 "Cognito trigger %s (%s) handler %s failed: %s: %s",
                 self.spec.name,
@@ -198,12 +198,14 @@ def _echo(
     return out
 
 
-def _sanitise(exc: Exception) -> Exception:
-    """Replace pydantic errors (whose text includes input values) by a value-free TriggerError."""
+def _sanitise(exc: Exception, spec: TriggerSpec, source: Any) -> Exception:
+    """Replace pydantic errors (whose text includes input values) by a value-free TriggerError.
+
+    The message names the trigger and triggerSource, as every error the
+    plugin raises does: Cognito shows it as ``<Trigger> failed with error <message>.``
+    """
     if type(exc).__name__ == "ValidationError" and hasattr(exc, "errors"):
-        return TriggerError(f"invalid value: {describe_errors(exc)}")
-    if isinstance(exc, EventParseError):
-        return exc
+        return TriggerError(f"{spec.name} ({source}): invalid value: {describe_errors(exc)}")
     return exc
 
 

@@ -15,7 +15,7 @@ Lambda serving one trigger never imports the other families.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Dict, Mapping
 
 from chalice_cognito.catalogue import trigger_for_source
 from chalice_cognito.events.base import (
@@ -143,10 +143,23 @@ def parse_event(raw: Mapping[str, Any]) -> CognitoEvent:
         ) from None
 
 
+#: Names pydantic puts in an error's location for the branch of a union or a
+#: validator that failed; they are schema internals, not event fields.
+_SCHEMA_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none", "json-or-python"})
+
+
 def describe_errors(exc: Any) -> str:
-    """Render a pydantic ValidationError as ``field: problem; ...`` without any input value."""
-    parts = []
+    """Render a pydantic ValidationError as ``field: problem; ...`` without any input value.
+
+    One entry per field: the branches of a union (``str`` or a JSON boolean
+    for a user attribute) would otherwise each report their own failure.
+    """
+    seen: Dict[str, str] = {}
     for err in exc.errors(include_input=False, include_url=False, include_context=False):
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "(event)"
-        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
-    return "; ".join(parts)
+        parts = [
+            str(p)
+            for p in err.get("loc", ())
+            if not (isinstance(p, str) and ("[" in p or p in _SCHEMA_TAGS))
+        ]
+        seen.setdefault(".".join(parts) or "(event)", err.get("msg", "invalid"))
+    return "; ".join(f"{loc}: {msg}" for loc, msg in seen.items())

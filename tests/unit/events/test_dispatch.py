@@ -256,3 +256,54 @@ def test_dict_with_odd_alias_in_snake_or_wire_form(load_event: Loader, flag: str
     assert out == _expected(
         raw, userAttributes=attrs, finalUserStatus="CONFIRMED", enableSMSMFA=True
     )
+
+
+def test_a_failure_is_logged_once_with_trigger_and_source(
+    load_event: Loader, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = load_event("VerifyAuthChallengeResponse_Authentication")
+
+    def handler(event: Any) -> None:
+        raise ValueError("refused")
+
+    caplog.set_level(logging.DEBUG, logger="chalice_cognito")
+    dispatcher = TriggerDispatcher(handler, get_trigger("VerifyAuthChallengeResponse"))
+    with pytest.raises(ValueError, match="refused"):
+        dispatcher(raw)
+    records = [r for r in caplog.records if r.name.startswith("chalice_cognito")]
+    assert len(records) == 1
+    line = records[0].getMessage()
+    assert "VerifyAuthChallengeResponse (VerifyAuthChallengeResponse_Authentication)" in line
+    assert "ValueError: refused" in line
+
+
+def test_a_pydantic_error_names_the_trigger_and_one_problem_per_field(
+    load_event: Loader,
+) -> None:
+    raw = load_event("InboundFederation_ExternalProvider")
+
+    def handler(event: Any) -> None:
+        event.response.user_attributes_to_map = {"email": ["not", "a", "string"]}
+
+    dispatcher = TriggerDispatcher(handler, get_trigger("InboundFederation"))
+    with pytest.raises(TriggerError) as info:
+        dispatcher(raw)
+    assert str(info.value) == (
+        "InboundFederation (InboundFederation_ExternalProvider): invalid value: "
+        "user_attributes_to_map.email: Input should be a valid string"
+    )
+
+
+def test_log_line_scrubs_inbound_federation_tokens(
+    load_event: Loader, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = load_event("InboundFederation_ExternalProvider")
+    token = raw["request"]["attributes"]["tokenResponse"]["access_token"]
+
+    def handler(event: Any) -> None:
+        raise ValueError(f"provider rejected {token}")
+
+    caplog.set_level(logging.ERROR, logger="chalice_cognito")
+    with pytest.raises(ValueError):
+        TriggerDispatcher(handler, get_trigger("InboundFederation"))(raw)
+    assert "provider rejected ***" in caplog.text and token not in caplog.text

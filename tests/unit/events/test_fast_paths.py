@@ -180,7 +180,8 @@ def test_wire_strings_refuse_non_scalars_without_echoing_them(value: Any) -> Non
     with pytest.raises(EventParseError) as info:
         parse_event(raw)
     message = str(info.value)
-    assert "request.userAttributes.custom:x.str: Input should be a valid string" in message
+    # one entry per field: the union branches of a wire string are not listed one by one
+    assert message.endswith("request.userAttributes.custom:x: Input should be a valid string")
     assert "secret" not in message
 
 
