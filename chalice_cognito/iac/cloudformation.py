@@ -255,14 +255,18 @@ def _add_attach_function(
     function_arns = [
         _arn(function_logical_id(b.function_name)) for b in bindings if not b.pool.in_template
     ]
-    statements = attach_statements(pool_arns, function_arns)
+    kms_keys = [
+        key
+        for p in pools
+        if any(b.pool == p and b.spec.requires_kms for b in bindings)
+        and (key := _kms_value(p, resources)) is not None
+    ]
+    statements = attach_statements(pool_arns, function_arns, kms_keys)
     if any(p.pool_name and not (p.parameter or p.pool_id) for p in pools):
         # Resolving a pool name needs ListUserPools, which IAM cannot scope.
         statements.append(
             {"Effect": "Allow", "Action": "cognito-idp:ListUserPools", "Resource": "*"}
         )
-    # No KMS statement: the engine makes no KMS call, and setting KMSKeyID
-    # needs none (the key policy must let Cognito use the key).
     resources[ATTACH_ROLE_ID] = {
         "Type": "AWS::IAM::Role",
         "Properties": {

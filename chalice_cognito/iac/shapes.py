@@ -89,11 +89,14 @@ def lambda_trust_policy() -> Dict[str, Any]:
 
 
 def attach_statements(
-    pool_arns: Sequence[Any], function_arns: Sequence[Any]
+    pool_arns: Sequence[Any], function_arns: Sequence[Any], kms_keys: Sequence[Any] = ()
 ) -> List[Dict[str, Any]]:
     """What the attach Lambda may do: read and update the pools, manage the functions'
-    invoke permissions (ARNs as the format refers to them)."""
-    return [
+    invoke permissions (ARNs as the format refers to them), and, for pools whose
+    custom senders use a KMS key, create the grant through which Cognito uses
+    that key (``UpdateUserPool`` with ``KMSKeyID`` needs ``kms:CreateGrant`` on
+    exactly that key)."""
+    statements: List[Dict[str, Any]] = [
         {
             "Effect": "Allow",
             "Action": ["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"],
@@ -105,3 +108,8 @@ def attach_statements(
             "Resource": list(function_arns),
         },
     ]
+    if kms_keys:
+        statements.append(
+            {"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": list(kms_keys)}
+        )
+    return statements

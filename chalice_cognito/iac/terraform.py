@@ -262,7 +262,12 @@ def _add_attach(
     runtime = next((f.get("runtime") for f in functions.values() if f.get("runtime")), "python3.12")
     pool_arns = [e["pool_arn"] for e in existing]
     function_arns = [function_ref(b.function_name) for e in existing for b in e["group"]]
-    statements = attach_statements(pool_arns, function_arns)
+    kms_keys = [
+        e["kms_key"]
+        for e in existing
+        if e.get("kms_key") and any(b.spec.requires_kms for b in e["group"])
+    ]
+    statements = attach_statements(pool_arns, function_arns, kms_keys)
     res.setdefault("aws_iam_role", {})[ATTACH] = {
         "name": f"{owner}-cognito-attach",
         "assume_role_policy": json.dumps(lambda_trust_policy()),

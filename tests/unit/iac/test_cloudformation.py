@@ -179,7 +179,9 @@ def test_existing_pool_by_id_gets_custom_resource_and_scoped_attach_role() -> No
     statements = res["CognitoAttachRole"]["Properties"]["Policies"][0]["PolicyDocument"][
         "Statement"
     ]
-    cognito, lam = statements
+    cognito, lam, kms = statements
+    # The pool has a custom sender: setting its KMSKeyID creates a grant on exactly that key.
+    assert kms == {"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": [KEY]}
     assert cognito["Action"] == ["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"]
     assert cognito["Resource"] == [
         {

@@ -110,6 +110,10 @@ def test_existing_pool_gets_the_attach_lambda_invocation_and_destroy_step() -> N
     assert "aws_lambda_permission.pre_sign_up_cognito" in detach["depends_on"]
     policy = json.loads(res["aws_iam_role_policy"]["chalice_cognito_attach"]["policy"])
     assert policy["Statement"][0]["Resource"] == ["${local.chalice_cognito_pool_arn}"]
+    # setting the pool's KMSKeyID for the sender creates a grant on exactly that key
+    assert {"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": [KEY]} in policy[
+        "Statement"
+    ]
     assert "*" not in json.dumps(policy["Statement"])
 
 
