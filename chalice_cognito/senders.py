@@ -127,6 +127,12 @@ def configured_key_arn() -> Optional[str]:
 # -- internals ---------------------------------------------------------------
 
 
+_NO_CODE = (
+    "The custom sender event has no request.code: pass the event exactly as Cognito sent it "
+    '(account-takeover notices carry "code": null, which decrypts to None).'
+)
+
+
 def _code_and_pool(value: Any) -> Tuple[Any, Optional[str]]:
     """Find ``request.code`` (and the event's pool id) in whatever the caller passed."""
     if value is None or isinstance(value, (str, bytes)):
@@ -134,8 +140,11 @@ def _code_and_pool(value: Any) -> Tuple[Any, Optional[str]]:
     if isinstance(value, Mapping):
         if "request" in value:
             request = value.get("request")
-            code = request.get("code") if isinstance(request, Mapping) else None
-            return code, value.get("userPoolId")
+            if not isinstance(request, Mapping) or "code" not in request:
+                # Only an explicit null means "no code" (account-takeover notices);
+                # a missing key is a malformed event, not a notice.
+                raise SenderError(_NO_CODE)
+            return request.get("code"), value.get("userPoolId")
         if "code" in value:
             return value.get("code"), None
         raise SenderError(
@@ -143,6 +152,8 @@ def _code_and_pool(value: Any) -> Tuple[Any, Optional[str]]:
         )
     request = getattr(value, "request", None)
     if request is not None and hasattr(request, "code"):
+        if "code" not in getattr(request, "model_fields_set", {"code"}):
+            raise SenderError(_NO_CODE)
         return request.code, getattr(value, "user_pool_id", None)
     if hasattr(value, "code"):
         return value.code, None

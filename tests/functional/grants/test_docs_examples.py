@@ -185,3 +185,28 @@ def test_sender_example_texts_the_decrypted_code_through_sns(
 def test_raw_key_snippet_for_tests_runs() -> None:
     (snippet,) = [b for b in python_blocks() if "RawMasterKeyProvider" in b]
     exec(compile(snippet, str(DOC), "exec"), {"__name__": "doc_snippet"})
+
+
+@pytest.mark.parametrize(
+    ("containing", "expected"),
+    [
+        (
+            "AdminAddUserToGroup",
+            {"cognito-idp": {"admin_add_user_to_group", "admin_update_user_attributes"}},
+        ),
+        (
+            "CustomSMSSender",
+            {"ses": {"send_email"}, "sns": {"publish"}, "cognito-idp": {"admin_get_user"}},
+        ),
+    ],
+)
+def test_policy_autogeneration_sees_every_aws_call_of_the_examples(
+    containing: str, expected: Dict[str, Any]
+) -> None:
+    """What the page says the deploy allows is what Chalice's analyzer finds in its code."""
+    from chalice.analyzer import get_client_calls_for_app
+
+    from chalice_cognito.deploy.chalice_hooks import cognito_analyzer
+
+    with cognito_analyzer():
+        assert get_client_calls_for_app(app_block(containing)) == expected

@@ -273,3 +273,13 @@ def test_plaintext_never_reaches_a_log_record(caplog: pytest.LogCaptureFixture) 
         text = record.getMessage() + repr(record.args)
         for plain in ("864209", "S3cr<et!", "S3cr&lt;et!", "777888"):
             assert plain not in text
+
+
+def test_an_event_without_request_code_is_malformed_not_a_notice() -> None:
+    """Only an explicit ``"code": null`` (account-takeover notices) means no code."""
+    event = copy.deepcopy(ATO_EVENT)
+    del event["request"]["code"]
+    with pytest.raises(SenderError, match="no request.code"):
+        decrypt_code(event)
+    with pytest.raises(SenderError, match="no request.code"):
+        decrypt_code({"request": "not an object"})
