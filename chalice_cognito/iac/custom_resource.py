@@ -14,8 +14,13 @@ Two event shapes:
   attach, Delete detaches.  What this stack owns is the resource's *old*
   properties (``OldResourceProperties`` on Update, ``ResourceProperties`` on
   Delete), so a retried or repeated event is a no-op and a trigger dropped
-  from the template is detached.  The result always goes to the pre-signed
-  ``ResponseURL`` (SUCCESS or FAILED with the reason), so a stack never hangs.
+  from the template is detached.  An Update naming another pool than the one
+  in the PhysicalResourceId is refused (FAILED, nothing written): the attach
+  role would no longer reach the old pool to detach it, so a move takes two
+  stack updates (remove the wiring, then add the new pool).  The rollback of
+  that refused Update names the original pool again and re-wires it as a
+  no-op.  The result always goes to the pre-signed ``ResponseURL`` (SUCCESS or
+  FAILED with the reason), so a stack never hangs.
 * Terraform (``aws_lambda_invocation``, ``{"ChaliceCognito": "attach"|"detach",
   "ResourceProperties": {...}}``): Terraform cannot hand over the previous
   input, so this stack owns the slots whose function name starts with
@@ -36,6 +41,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from chalice_cognito.deploy.model import ON_CONFLICT_VALUES
 from chalice_cognito.deploy.wiring import (
     Ownership,
     PlanOptions,
@@ -56,12 +62,26 @@ MAX_REASON = 1500
 #: Seconds kept before Lambda's timeout to send a FAILED response.
 DEADLINE_MARGIN = 15.0
 
+#: Accepted values of the OnConflict property (the engine's on_conflict).
+ON_CONFLICT = ON_CONFLICT_VALUES
+#: Prefix of the PhysicalResourceId; the pool id follows it.
+PHYSICAL_PREFIX = "chalice-cognito:"
+
 #: (url, body) -> None: sends the response document (injectable for tests).
 Sender = Callable[[str, bytes], None]
 
 
 class PropertiesError(ValueError):
     """The custom resource's properties are malformed."""
+
+
+class PoolChangeError(ValueError):
+    """An Update names another pool than the one this resource wired.
+
+    Refused rather than done: the attach role's policy is scoped to the pools
+    of the template, so after the update it can no longer reach the old pool
+    and CloudFormation's clean-up Delete of the old wiring would fail.
+    """
 
 
 @dataclass(frozen=True)
@@ -80,25 +100,50 @@ class Properties:
     @classmethod
     def parse(cls, raw: Optional[Mapping[str, Any]]) -> Properties:
         raw = raw or {}
+        items = raw.get("Triggers")
+        if items is None:
+            items = []
+        # A string or a map here is a template mistake; iterating it would
+        # silently wire nothing (or the characters of a string).
+        if not isinstance(items, list):
+            raise PropertiesError(
+                "Triggers must be a list of {Trigger, FunctionArn} objects, got "
+                f"{type(items).__name__}: {json.dumps(items, default=str)[:200]}"
+            )
         triggers = []
-        for item in raw.get("Triggers") or []:
+        seen: Dict[str, int] = {}
+        for index, item in enumerate(items):
             if (
                 not isinstance(item, Mapping)
                 or not item.get("Trigger")
                 or not item.get("FunctionArn")
             ):
                 raise PropertiesError(
-                    "each entry of Triggers needs Trigger and FunctionArn, got "
-                    f"{json.dumps(item)[:200]}"
+                    f"Triggers[{index}] must be an object with Trigger and FunctionArn, got "
+                    f"{json.dumps(item, default=str)[:200]}"
                 )
+            name = str(item["Trigger"])
+            if name in seen:
+                # One slot holds one function: two entries would make the
+                # result depend on their order.
+                raise PropertiesError(
+                    f"Triggers[{index}] repeats trigger {name!r} (already Triggers[{seen[name]}]); "
+                    "a pool has one slot per trigger."
+                )
+            seen[name] = index
             arn = str(item["FunctionArn"])
             triggers.append(
                 WantedTrigger(
-                    trigger=str(item["Trigger"]),
+                    trigger=name,
                     function_name=arn.split(":")[6] if arn.count(":") >= 6 else arn,
                     function_arn=arn,
                     version=str(item["LambdaVersion"]) if item.get("LambdaVersion") else None,
                 )
+            )
+        on_conflict = _opt(raw.get("OnConflict")) or "fail"
+        if on_conflict not in ON_CONFLICT:
+            raise PropertiesError(
+                f"OnConflict must be one of {', '.join(ON_CONFLICT)}, got {on_conflict!r}."
             )
         pool_id = _opt(raw.get("UserPoolId"))
         pool_name = _opt(raw.get("UserPoolName"))
@@ -109,7 +154,7 @@ class Properties:
             pool_name=pool_name,
             triggers=tuple(triggers),
             kms_key_arn=_opt(raw.get("KmsKeyArn")),
-            on_conflict=_opt(raw.get("OnConflict")) or "fail",
+            on_conflict=on_conflict,
             owner=_opt(raw.get("Owner")) or "",
             owner_prefix=_opt(raw.get("OwnerPrefix")),
             raw=raw,
@@ -261,28 +306,56 @@ def _cloudformation(event: Mapping[str, Any], wiring: Wiring) -> Tuple[str, Dict
         return old_physical, _data(pool)
 
     props = Properties.parse(event.get("ResourceProperties"))
-    owned = Ownership()
-    same_pool = False
-    if request_type == "Update":
-        old = Properties.parse(event.get("OldResourceProperties"))
-        same_pool = old.same_pool_key == props.same_pool_key
-        if same_pool:
-            owned = old.ownership()
-        # else: another pool.  A new PhysicalResourceId makes CloudFormation
-        # send Delete (with the old properties) for the old pool afterwards.
-    elif request_type != "Create":
+    if request_type == "Create":
+        pool = wiring.resolve_pool(props.settings)
+        result = wiring.wire(pool, props.triggers, Ownership(), props.options)
+        _log_result("attach", result)
+        return physical_resource_id(pool, props.owner), _data(pool)
+    if request_type != "Update":
         raise PropertiesError(f"Unknown RequestType {request_type!r}.")
+    old = Properties.parse(event.get("OldResourceProperties"))
     pool = wiring.resolve_pool(props.settings)
+    current = pool_id_of(old_physical)
+    if current is None:
+        # Not an id this handler gave out: only the properties can tell.
+        current = pool.pool_id if old.same_pool_key == props.same_pool_key else None
+    if current != pool.pool_id:
+        raise PoolChangeError(
+            f"This resource wires pool {current or old.pool_id or old.pool_name}; the update "
+            f"names pool {pool.pool_id}. Moving to another pool in one update is refused: "
+            "by the time CloudFormation would delete the old wiring, the attach role is "
+            "already scoped to the new pool and cannot detach the old one. Nothing was "
+            "changed. To move: (1) update the stack without the Cognito wiring (the "
+            "resource's Delete detaches the old pool with the old role still in place), "
+            "then (2) update it again with the new pool."
+        )
+    owned = old.ownership()
+    if old.same_pool_key != props.same_pool_key:
+        # Same pool named another way (id <-> name), or the rollback of a
+        # refused move (old properties name the pool that was never wired):
+        # what the pool holds of ours is either set; a slot is only treated as
+        # ours if it still holds that function.
+        owned = Ownership(
+            slots={**props.ownership().slots, **owned.slots},
+            kms_key_arn=owned.kms_key_arn or props.kms_key_arn,
+        )
     result = wiring.wire(pool, props.triggers, owned, props.options)
     _log_result("attach", result)
-    if same_pool and old_physical:
-        return old_physical, _data(pool)
-    return physical_resource_id(pool, props.owner), _data(pool)
+    return old_physical or physical_resource_id(pool, props.owner), _data(pool)
+
+
+def pool_id_of(physical_id: str) -> Optional[str]:
+    """The pool id in a PhysicalResourceId from :func:`physical_resource_id`, else None."""
+    if not physical_id.startswith(PHYSICAL_PREFIX):
+        return None
+    pool_id = physical_id[len(PHYSICAL_PREFIX) :].split(":", 1)[0]
+    return pool_id or None
 
 
 def physical_resource_id(pool: PoolRef, owner: str) -> str:
     """Stable id of "this stack's triggers on this pool"."""
-    return f"chalice-cognito:{pool.pool_id}:{owner}" if owner else f"chalice-cognito:{pool.pool_id}"
+    base = f"{PHYSICAL_PREFIX}{pool.pool_id}"
+    return f"{base}:{owner}" if owner else base
 
 
 def send_response(url: str, body: bytes) -> None:
@@ -377,6 +450,7 @@ def _opt(value: Any) -> Optional[str]:
 
 __all__: List[str] = [
     "FAILED_CREATE_ID",
+    "PoolChangeError",
     "Properties",
     "handle",
     "handle_cloudformation",
@@ -384,5 +458,6 @@ __all__: List[str] = [
     "handler",
     "owned_by_prefix",
     "physical_resource_id",
+    "pool_id_of",
     "send_response",
 ]

@@ -232,29 +232,115 @@ def test_delete_leaves_a_slot_someone_else_took_since(setup, kit, calls, respons
     assert kit.describe(setup["pool"])["LambdaConfig"]["PreSignUp"] == other
 
 
-def test_update_to_another_pool_replaces_then_old_delete_detaches(
+def test_update_to_another_pool_is_refused_and_changes_neither_pool(
     setup, kit, calls, response_server
 ) -> None:
     old = props(setup["pool"], [trig("PreSignUp", setup["pre"])])
     cr.handle(event("Create", response_server.url, old), wiring=calls.wiring())
     old_physical = response_server.last["PhysicalResourceId"]
     second_pool = kit.create_pool("shop-users-2")
+    before_old, before_new = kit.describe(setup["pool"]), kit.describe(second_pool)
+    calls.names.clear()
     new = props(second_pool, [trig("PreSignUp", setup["pre"])])
     cr.handle(
         event("Update", response_server.url, new, old=old, physical=old_physical),
         wiring=calls.wiring(),
     )
     body = response_server.last
-    assert body["Status"] == "SUCCESS", body["Reason"]
-    assert body["PhysicalResourceId"] != old_physical
-    assert kit.describe(second_pool)["LambdaConfig"]["PreSignUp"] == setup["pre"]
-    # CloudFormation's clean-up: Delete of the old physical id with the old properties
+    assert body["Status"] == "FAILED"
+    # the physical id stays: CloudFormation must not schedule a Delete of the old wiring
+    assert body["PhysicalResourceId"] == old_physical
+    assert setup["pool"] in body["Reason"] and second_pool in body["Reason"]
+    assert "two" in body["Reason"] or "(2)" in body["Reason"]
+    assert calls.writes == []
+    assert kit.describe(setup["pool"])["LambdaConfig"] == before_old["LambdaConfig"]
+    assert kit.describe(second_pool)["LambdaConfig"] == before_new["LambdaConfig"]
+    assert kit.describe(setup["pool"])["LambdaConfig"]["PreSignUp"] == setup["pre"]
+
+    # CloudFormation's rollback: Update back to the old properties, "old" = the refused ones
+    cr.handle(
+        event("Update", response_server.url, old, old=new, physical=old_physical),
+        wiring=calls.wiring(),
+    )
+    assert response_server.last["Status"] == "SUCCESS", response_server.last["Reason"]
+    assert response_server.last["PhysicalResourceId"] == old_physical
+    assert calls.writes == []
+    assert kit.describe(setup["pool"])["LambdaConfig"] == before_old["LambdaConfig"]
+    assert kit.describe(second_pool)["LambdaConfig"] == before_new["LambdaConfig"]
+
+
+def test_move_in_two_updates_remove_then_add(setup, kit, calls, response_server) -> None:
+    """The documented way: the Delete detaches (old role in place), then a Create attaches."""
+    old = props(setup["pool"], [trig("PreSignUp", setup["pre"])])
+    cr.handle(event("Create", response_server.url, old), wiring=calls.wiring())
+    old_physical = response_server.last["PhysicalResourceId"]
     cr.handle(
         event("Delete", response_server.url, old, physical=old_physical), wiring=calls.wiring()
     )
     assert response_server.last["Status"] == "SUCCESS"
     assert "PreSignUp" not in kit.describe(setup["pool"])["LambdaConfig"]
+    second_pool = kit.create_pool("shop-users-2")
+    cr.handle(
+        event("Create", response_server.url, props(second_pool, [trig("PreSignUp", setup["pre"])])),
+        wiring=calls.wiring(),
+    )
+    assert response_server.last["Status"] == "SUCCESS"
     assert kit.describe(second_pool)["LambdaConfig"]["PreSignUp"] == setup["pre"]
+
+
+def test_same_pool_named_by_name_instead_of_id_is_not_a_move(kit, calls, response_server) -> None:
+    pool = kit.create_pool("named-pool")
+    pre = kit.create_function("shop-dev-pre_sign_up")
+    by_id = props(pool, [trig("PreSignUp", pre)])
+    cr.handle(event("Create", response_server.url, by_id), wiring=calls.wiring())
+    physical = response_server.last["PhysicalResourceId"]
+    by_name = {"UserPoolName": "named-pool", "Owner": "shop-dev", "Triggers": []}
+    cr.handle(
+        event("Update", response_server.url, by_name, old=by_id, physical=physical),
+        wiring=calls.wiring(),
+    )
+    assert response_server.last["Status"] == "SUCCESS", response_server.last["Reason"]
+    assert response_server.last["PhysicalResourceId"] == physical
+    # the trigger dropped in the same update is detached: the old ownership counts
+    assert "PreSignUp" not in kit.describe(pool)["LambdaConfig"]
+
+
+def test_pool_id_of_physical_ids() -> None:
+    assert cr.pool_id_of("chalice-cognito:us-east-1_Abc:shop-dev") == "us-east-1_Abc"
+    assert cr.pool_id_of("chalice-cognito:us-east-1_Abc") == "us-east-1_Abc"
+    assert cr.pool_id_of(cr.FAILED_CREATE_ID) is None
+    assert cr.pool_id_of("something-else") is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"OnConflict": "force"}, "OnConflict must be one of fail, replace"),
+        ({"Triggers": {"Trigger": "PreSignUp"}}, "Triggers must be a list"),
+        ({"Triggers": "PreSignUp"}, "Triggers must be a list"),
+        ({"Triggers": ["PreSignUp"]}, "Triggers[0] must be an object"),
+        (
+            {
+                "Triggers": [
+                    {"Trigger": "PreSignUp", "FunctionArn": "arn:aws:lambda:r:1:function:a"},
+                    {"Trigger": "PreSignUp", "FunctionArn": "arn:aws:lambda:r:1:function:b"},
+                ]
+            },
+            "Triggers[1] repeats trigger 'PreSignUp'",
+        ),
+    ],
+)
+def test_invalid_properties_fail_with_a_clear_reason(
+    changes, expected, kit, calls, response_server
+) -> None:
+    pool = kit.create_pool("checked-pool")
+    p = {**props(pool, []), **changes}
+    cr.handle(event("Create", response_server.url, p), wiring=calls.wiring())
+    body = response_server.last
+    assert body["Status"] == "FAILED"
+    assert expected in body["Reason"]
+    assert calls.writes == []
+    assert kit.describe(pool)["LambdaConfig"] == {}
 
 
 def test_delete_of_a_vanished_pool_succeeds(kit, calls, response_server) -> None:
