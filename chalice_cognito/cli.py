@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import importlib
 import json
 import os
 import platform
@@ -577,7 +578,13 @@ def package(
             "Terraform format does not support --merge-template, --single-file, or --template-format"
         )
         raise click.Abort()
-    add_to_package = _iac_hook()
+    iac = _iac_hook()
+    try:
+        # Before any output exists: a failed command must not leave a
+        # deployable template without the wiring in OUT.
+        iac.check_package_config(config.chalice_app, config, stage, user_pool_id=user_pool_id)
+    except ValueError as error:
+        raise _fail(str(error)) from None
     options = factory.create_package_options()
     from chalice_cognito.deploy.grants import NarrowDeclaredActionsStep
 
@@ -587,27 +594,26 @@ def package(
         packager = factory.create_app_packager(
             config, options, pkg_format, template_format, merge_template
         )
-        if single_file:
-            dirname = tempfile.mkdtemp()
-            try:
-                packager.package_app(config, dirname, stage)
-                _add_cognito(
-                    add_to_package,
-                    config,
-                    dirname,
-                    stage,
-                    pkg_format,
-                    template_format,
-                    user_pool_id,
-                )
-                create_zip_file(source_dir=dirname, outfile=out)
-            finally:
-                shutil.rmtree(dirname)
-        else:
-            packager.package_app(config, out, stage)
+        # Everything is built in a staging folder and reaches OUT only when
+        # stock packaging and the Cognito step both succeeded.
+        dirname = tempfile.mkdtemp(prefix="chalice-cognito-package-")
+        try:
+            packager.package_app(config, dirname, stage)
             _add_cognito(
-                add_to_package, config, out, stage, pkg_format, template_format, user_pool_id
+                iac.add_cognito_to_package,
+                config,
+                dirname,
+                stage,
+                pkg_format,
+                template_format,
+                user_pool_id,
             )
+            if single_file:
+                create_zip_file(source_dir=dirname, outfile=out)
+            else:
+                iac.install_output(dirname, out)
+        finally:
+            shutil.rmtree(dirname, ignore_errors=True)
 
 
 def _add_cognito(
@@ -620,8 +626,6 @@ def _add_cognito(
     user_pool_id: Optional[str],
 ) -> None:
     """Run the IaC step on the folder stock packaging wrote; a config error exits 1."""
-    if add_to_package is None:
-        return
     try:
         result = add_to_package(
             config=config,
@@ -641,12 +645,12 @@ def _add_cognito(
 
 
 def _iac_hook() -> Any:
-    """``chalice_cognito.iac.package.add_cognito_to_package`` when the IaC part is installed."""
-    try:
-        from chalice_cognito.iac.package import add_cognito_to_package
-    except ImportError:
-        return None
-    return add_cognito_to_package
+    """The IaC module (``chalice_cognito.iac.package``).
+
+    Imported without an ImportError guard: a broken module must fail the
+    command, not let it write a template without the wiring.
+    """
+    return importlib.import_module("chalice_cognito.iac.package")
 
 
 # -- attach / detach / plan / status --------------------------------------------------

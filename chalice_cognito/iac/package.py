@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
@@ -144,6 +145,47 @@ def add_cognito_to_package(
     return result
 
 
+def check_package_config(
+    app: Any, config: Any, stage: str, *, user_pool_id: Optional[str] = None
+) -> List[Binding]:
+    """Validate the ``cognito`` section and bind the triggers, writing nothing.
+
+    The CLI calls this before stock packaging so a configuration error stops
+    the command before any output exists (a template without the wiring would
+    deploy "successfully" with no trigger attached).  Raises
+    :class:`IaCConfigError`.
+    """
+    if app is None:
+        app = config.chalice_app
+    registrations = registered_triggers(app)
+    if not registrations:
+        return []
+    pools = load_pool_targets(_config_dict(config), stage, user_pool_id=user_pool_id)
+    return bind(registrations, pools)
+
+
+def install_output(staging_dir: str, out_dir: str) -> List[str]:
+    """Move a complete package from ``staging_dir`` into ``out_dir``; returns the paths.
+
+    Only called once packaging and the Cognito step both succeeded, so ``OUT``
+    never holds a half-made package.  Files of ``OUT`` that the package does
+    not contain are kept (a Terraform user's own ``*.tf`` files live there),
+    except this plugin's own files from an earlier run, which would reference
+    functions or pools that are gone.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    names = sorted(os.listdir(staging_dir))
+    installed = []
+    for name in names:
+        target = os.path.join(out_dir, name)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        shutil.move(os.path.join(staging_dir, name), target)
+        installed.append(os.path.abspath(target))
+    _remove_stale(out_dir, *(n for n in (terraform.FILE_NAME, ATTACH_ZIP) if n not in names))
+    return installed
+
+
 def _remove_stale(out_dir: str, *names: str) -> None:
     """Drop files of an earlier run into the same OUT folder that this run does not need.
 
@@ -200,6 +242,7 @@ def _package_terraform(
     with open(chalice_tf, encoding="utf-8") as f:
         generated = json.load(f)
     doc = terraform.build(generated, result.bindings, owner=owner, grants=grants)
+    result.warnings.extend(terraform.provider_warnings(result.bindings))
     if terraform.add_sender_environment(generated, result.bindings):
         with open(chalice_tf, "w", encoding="utf-8") as f:
             json.dump(generated, f, indent=2)
@@ -252,5 +295,7 @@ __all__: List[str] = [
     "IaCConfigError",
     "PackageResult",
     "add_cognito_to_package",
+    "check_package_config",
     "default_grants_provider",
+    "install_output",
 ]

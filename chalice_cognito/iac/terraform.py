@@ -181,6 +181,43 @@ def lambda_config_locals(
     }
 
 
+#: Provider-5 lambda_config blocks: (trigger, versions needing the block or None for any).
+_PROVIDER_5_BLOCKS: Tuple[Tuple[str, Optional[Tuple[str, ...]], str], ...] = (
+    ("PreTokenGeneration", ("V2_0", "V3_0"), "pre_token_generation_config"),
+    ("InboundFederation", None, "inbound_federation"),
+)
+
+
+def provider_warnings(bindings: Sequence[Binding]) -> List[str]:
+    """Warnings for wiring that the user's pool cannot express under Chalice's provider pin.
+
+    ``chalice.tf.json`` pins the AWS provider below 5, whose
+    ``aws_cognito_user_pool`` has neither ``pre_token_generation_config`` (needed
+    for V2_0/V3_0) nor an inbound federation block.  The generated locals
+    would then have no block to go into: the pool would run without the trigger
+    (or with V1_0 events the V2 handler does not expect).  Existing pools are
+    fine: the attach Lambda sets any version through the API.
+    """
+    warnings = []
+    for b in bindings:
+        if not b.pool.in_template:
+            continue
+        for trigger, versions, block in _PROVIDER_5_BLOCKS:
+            version = b.lambda_version or b.spec.default_version
+            if b.spec.name != trigger or (versions is not None and version not in versions):
+                continue
+            shown = f" {version}" if versions is not None else ""
+            warnings.append(
+                f"{b.spec.name}{shown} ({b.function_name}) on {b.pool.label}: the user pool "
+                f"in your Terraform needs the lambda_config block {block}, which the AWS "
+                "provider only has from version 5, and chalice.tf.json pins the provider "
+                "below 5. Either raise that pin yourself (check the rest of chalice.tf.json "
+                "under provider 5), use an existing pool (user_pool_id: the attach Lambda "
+                "sets the version), or package for CloudFormation."
+            )
+    return warnings
+
+
 def _pool_values(doc: Dict[str, Any], pool: PoolTarget, suffix: str) -> Tuple[str, str]:
     """(pool ARN, pool id) as Terraform expressions; adds variables/data sources needed."""
     if pool.in_template:
@@ -383,4 +420,4 @@ _DETACH_COMMAND = (
     'if [ "$err" != "None" ] && [ -n "$err" ]; then exit 1; fi'
 )
 
-__all__ = ["FILE_NAME", "build", "lambda_config_locals"]
+__all__ = ["FILE_NAME", "build", "lambda_config_locals", "provider_warnings"]

@@ -196,24 +196,30 @@ class Project:
         (self.dir / ".chalice" / "config.json").write_text(json.dumps(config))
 
     def package(self, *args: str, out: str = "out") -> Path:
-        target = self.root / out
+        done = self.run_package(*args, out=out)
+        if done.returncode != 0:
+            raise AssertionError(
+                f"package failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
+        return self.root / out
+
+    def run_package(
+        self, *args: str, out: str = "out", prelude: str = ""
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the command in a child process; ``prelude`` is Python run before it."""
         command = [
             sys.executable,
             "-c",
+            f"{prelude}\n"
             "import sys; from chalice_cognito.cli import main; sys.exit(main(sys.argv[1:]))",
             "--project-dir",
             str(self.dir),
             "package",
             *args,
-            str(target),
+            str(self.root / out),
         ]
         env = {**os.environ, "AWS_DEFAULT_REGION": REGION}
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-        if done.returncode != 0:
-            raise AssertionError(
-                f"package failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-            )
-        return target
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
 
 @pytest.fixture

@@ -189,6 +189,50 @@ def test_configuration_error_fails_the_command(project) -> None:
         project.package()
 
 
+@pytest.mark.parametrize("pkg_format", ["cloudformation", "terraform"])
+def test_a_failed_package_leaves_no_template_in_out(project, pkg_format) -> None:
+    out = project.root / "out"
+    out.mkdir()
+    (out / "pool.tf.json").write_text("{}")  # the user's own file stays
+    project.configure({"kms_key_arn": KEY})
+    done = project.run_package("--pkg-format", pkg_format)
+    assert done.returncode == 1, done.stderr
+    assert "names no user pool" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["pool.tf.json"]
+
+
+def test_an_error_after_stock_packaging_leaves_out_untouched(project) -> None:
+    # Only the template can tell the logical id is missing: stock packaging
+    # has run by then, into the staging folder.
+    project.configure({"user_pool_resource": "NoSuchPool", "kms_key_arn": KEY})
+    done = project.run_package()
+    assert done.returncode == 1, done.stderr
+    assert "NoSuchPool" in done.stderr
+    assert not (project.root / "out").exists()
+
+
+def test_a_broken_iac_module_fails_instead_of_packaging_without_wiring(project) -> None:
+    project.configure({"user_pool_id": "us-east-1_AbC123", "kms_key_arn": KEY})
+    done = project.run_package(
+        prelude="import sys; sys.modules['chalice_cognito.iac.package'] = None"
+    )
+    assert done.returncode != 0
+    assert "chalice_cognito.iac.package" in done.stderr
+    assert not (project.root / "out").exists()
+
+
+def test_repackaging_replaces_the_output_and_keeps_user_files(project) -> None:
+    project.configure({"user_pool_id": "us-east-1_AbC123", "kms_key_arn": KEY})
+    out = project.package()
+    (out / "notes.txt").write_text("mine")
+    first = json.loads((out / "sam.json").read_text())
+    assert "CognitoTriggers" in first["Resources"]
+    out = project.package()
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "deployment.zip").is_file()
+    assert "CognitoTriggers" in json.loads((out / "sam.json").read_text())["Resources"]
+
+
 def test_cfn_lint_catches_a_broken_lambda_config(tmp_path: Path, lint) -> None:
     """The lint check above can fail: a misspelt LambdaConfig key is reported."""
     template = {
@@ -263,6 +307,19 @@ def test_terraform_pool_in_users_terraform(project, terraform_references) -> Non
     assert "terraform" not in wiring
     env = chalice_tf["resource"]["aws_lambda_function"]["email_sender"]["environment"]["variables"]
     assert env["CHALICE_COGNITO_KMS_KEY_ARN"] == KEY
+
+
+def test_terraform_user_pool_with_v2_token_warns_about_the_provider_pin(project) -> None:
+    project.configure({"user_pool_resource": "main", "kms_key_arn": KEY})
+    done = project.run_package("--pkg-format", "terraform")
+    assert done.returncode == 0, done.stderr
+    assert "Warning: PreTokenGeneration V2_0 (pre_token)" in done.stderr
+    assert "pre_token_generation_config" in done.stderr
+    # the existing-pool path sets the version through the API: no warning
+    project.configure({"user_pool_id": "us-east-1_AbC123", "kms_key_arn": KEY})
+    done = project.run_package("--pkg-format", "terraform")
+    assert done.returncode == 0, done.stderr
+    assert "pre_token_generation_config" not in done.stderr
 
 
 def test_terraform_existing_pool(project, terraform_references) -> None:

@@ -144,3 +144,25 @@ def test_sender_environment_is_added_once() -> None:
     fn = generated["resource"]["aws_lambda_function"]["email_sender"]
     assert fn["environment"]["variables"]["CHALICE_COGNITO_KMS_KEY_ARN"] == KEY
     assert not tf.add_sender_environment(generated, bindings)
+
+
+def test_provider_5_blocks_in_the_users_pool_are_warned_about() -> None:
+    regs = [
+        *REGS,
+        TriggerRegistration("InboundFederation", "federation"),
+    ]
+    warnings = tf.provider_warnings(bind(regs, parse_pools({"user_pool_resource": "main"})))
+    assert len(warnings) == 2
+    token, federation = warnings
+    assert token.startswith("PreTokenGeneration V2_0 (pre_token)")
+    assert "pre_token_generation_config" in token and "version 5" in token
+    assert federation.startswith("InboundFederation (federation)")
+    assert "inbound_federation" in federation
+
+
+def test_no_provider_warning_for_v1_or_an_existing_pool() -> None:
+    v1 = [TriggerRegistration("PreTokenGeneration", "pre_token", version="V1_0")]
+    assert tf.provider_warnings(bind(v1, parse_pools({"user_pool_resource": "main"}))) == []
+    regs = [*REGS, TriggerRegistration("InboundFederation", "federation")]
+    pools = parse_pools({"user_pool_id": "us-east-1_AbC123", "kms_key_arn": KEY})
+    assert tf.provider_warnings(bind(regs, pools)) == []
