@@ -70,7 +70,7 @@ from chalice_cognito.deploy.stage import (
     stage_records,
     status_lines,
 )
-from chalice_cognito.deploy.state import load_state, state_path
+from chalice_cognito.deploy.state import state_path
 from chalice_cognito.deploy.wiring import Wiring
 
 #: Commands of stock Chalice that chalice-cognito replaces with its own.
@@ -515,9 +515,9 @@ def delete(ctx: click.Context, profile: Optional[str], stage: str) -> None:
     factory.profile = profile
     config = factory.create_config_obj(chalice_stage_name=stage)
     session = factory.create_botocore_session()
-    state = load_state(factory.project_dir, stage)
-    if state.pools:
-        results = _detaching_wiring(factory, stage, config, session).detach_all()
+    stage_wiring = _detaching_wiring(factory, stage, config, session)
+    if stage_wiring.state.pools or (stage_wiring.cognito.pools and stage_wiring.known_functions):
+        results = stage_wiring.detach_all()
         _echo_results(results, "Detached Cognito triggers:")
     deployer = factory.create_deletion_deployer(session=session, ui=UI())
     deployer.deploy(config, chalice_stage_name=stage)
@@ -676,14 +676,23 @@ def _stage_wiring(
 def _detaching_wiring(
     factory: CognitoCLIFactory, stage: str, config: Config, session: Any
 ) -> StageWiring:
-    """The stage's wiring for detaching only: its ownership record, whatever is configured."""
-    wiring = factory.create_wiring(session)
+    """The stage's wiring for detaching only: its ownership record and its configured pools.
+
+    An unreadable cognito config must not stop a detach or delete: the
+    ownership record alone then says where to detach.
+    """
+    try:
+        cognito = _load_cognito(factory.project_dir, stage, None)
+    except WiringError:
+        cognito = CognitoConfig(stage=stage)
+    if is_local(cognito, None):
+        cognito = CognitoConfig(stage=stage)  # its emulator is gone with its command
     return StageWiring(
         factory.project_dir,
         stage,
         config.chalice_app,
-        wiring,
-        CognitoConfig(stage=stage),
+        factory.create_wiring(session),
+        cognito,
         detach_only=True,
     )
 
@@ -730,7 +739,7 @@ def detach(ctx: click.Context, stage: str, profile: Optional[str]) -> None:
     config = factory.create_config_obj(chalice_stage_name=stage)
     session = factory.create_botocore_session()
     stage_wiring = _detaching_wiring(factory, stage, config, session)
-    if not stage_wiring.state.pools:
+    if not (stage_wiring.state.pools or stage_wiring.known_functions):
         click.echo(f"Stage {stage!r} has no triggers attached (no {state_path('.', stage)}).")
         return
     _echo_results(stage_wiring.detach_all(), "Detached Cognito triggers:")

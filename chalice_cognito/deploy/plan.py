@@ -25,8 +25,9 @@ A plan with refusals is returned, not raised: ``plan --json`` shows them all.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import AbstractSet, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from chalice_cognito.catalogue import (
     BY_NAME,
@@ -178,6 +179,30 @@ def functions_involved(
     """Every function whose policy the planner needs: wanted and owned ones."""
     del described  # foreign functions need no policy read
     return {w.function_arn for w in wanted} | set(owned.slots.values())
+
+
+def recognise_owned(
+    described: Mapping[str, Any], owned: Ownership, recognised: AbstractSet[str]
+) -> Ownership:
+    """``owned`` plus every slot that holds a function in ``recognised``.
+
+    ``recognised`` are functions provably this app's (Chalice's own record of
+    the stage's deployed functions), so a slot holding one is ours even when
+    the ownership record was lost: it is then updated or detached like any
+    owned slot, and a function about to be deleted is never left behind in
+    the pool.  Recorded slots win over recognised ones.
+    """
+    if not recognised:
+        return owned
+    config = described.get("LambdaConfig") or {}
+    found = {}
+    for spec in TRIGGERS:
+        arn, _ = read_slot(spec, config)
+        if arn is not None and arn in recognised:
+            found[spec.name] = arn
+    if not found:
+        return owned
+    return dataclasses.replace(owned, slots={**found, **dict(owned.slots)})
 
 
 def make_plan(

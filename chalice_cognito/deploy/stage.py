@@ -14,14 +14,15 @@ Deploy-time module: chalice's config, boto3 (through the wiring engine).
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from chalice.config import Config
 
 from chalice_cognito.app import TriggerRegistration, registered_triggers
 from chalice_cognito.deploy.config import DEFAULT_ALIAS, CognitoConfig, PoolSettings
-from chalice_cognito.deploy.errors import RefusedError
+from chalice_cognito.deploy.errors import PoolNotFoundError, RefusedError
 from chalice_cognito.deploy.model import (
     Ownership,
     PlanOptions,
@@ -75,6 +76,12 @@ class StageWiring:
         self.force = force
         self.registrations: List[TriggerRegistration] = registered_triggers(app)
         self.state: StageState = load_state(project_dir, stage)
+        #: The stage's functions as Chalice recorded them before this command
+        #: (``.chalice/deployed/<stage>.json``): a pool slot holding one is this
+        #: stage's, even if the ownership record above was lost.
+        self.known_functions: FrozenSet[str] = frozenset(
+            _recorded_function_arns(project_dir, stage)
+        )
         self.pools: Dict[str, PoolRef] = {}
         if not detach_only:
             # Every trigger's pool must be configured before anything is deployed.
@@ -156,13 +163,19 @@ class StageWiring:
                     (
                         alias,
                         self.wiring.plan(
-                            pool, wanted[alias], owned, options, without_policy=created
+                            pool,
+                            wanted[alias],
+                            owned,
+                            options,
+                            without_policy=created,
+                            recognise=self.known_functions,
                         ),
                     )
                 )
         for pool_id in self._orphans():
             pool = self.wiring.resolve_pool(pool_id)
-            out.append(("", self.wiring.plan(pool, (), self.state.ownership(pool_id))))
+            owned = self.state.ownership(pool_id)
+            out.append(("", self.wiring.plan(pool, (), owned, recognise=self.known_functions)))
         return out
 
     def _plan_ahead(
@@ -180,7 +193,13 @@ class StageWiring:
         """
         involved = [w.function_arn for w in wanted] + list(owned.slots.values())
         return self.wiring.plan(
-            pool, wanted, owned, options, assume_exist=predicted, without_policy=involved
+            pool,
+            wanted,
+            owned,
+            options,
+            assume_exist=predicted,
+            without_policy=[*involved, *self.known_functions],
+            recognise=self.known_functions,
         )
 
     def wire(
@@ -210,12 +229,29 @@ class StageWiring:
         return results
 
     def detach_all(self) -> List[PoolResult]:
-        """Remove every trigger this stage attached, on every pool it owns triggers on."""
+        """Remove every trigger this stage attached, on every pool it owns triggers on.
+
+        The pools are those of the ownership record and the configured ones; on
+        each, a slot counts as this stage's when the record says so or when it
+        holds one of the stage's functions as Chalice recorded them, so a lost
+        ownership record still leaves no trigger pointing at a deleted function.
+        A configured pool that no longer exists has nothing to detach.
+        """
+        pools: Dict[str, PoolRef] = {}
+        for settings in self.cognito.pools.values():
+            try:
+                ref = self.wiring.resolve_pool(settings)
+            except PoolNotFoundError:
+                continue
+            pools[ref.pool_id] = ref
+        for pool_id in self.state.pools:
+            if pool_id not in pools:
+                pools[pool_id] = self.wiring.resolve_pool(pool_id)
         results = []
-        for pool_id in sorted(self.state.pools):
-            pool = self.wiring.resolve_pool(pool_id)
+        for pool_id in sorted(pools):
+            pool = pools[pool_id]
             owned = self.state.ownership(pool_id)
-            result = self.wiring.detach(pool, owned)
+            result = self.wiring.detach(pool, owned, recognise=self.known_functions)
             self.state = self.state.with_pool(pool, result.owned)
             save_state(self.project_dir, self.state)
             results.append(result)
@@ -250,6 +286,15 @@ def deployed_arns(deployed_values: Mapping[str, Any]) -> Dict[str, str]:
         for r in deployed_values.get("resources", [])
         if r.get("resource_type") == "lambda_function"
     }
+
+
+def _recorded_function_arns(project_dir: str, stage: str) -> List[str]:
+    """Function ARNs in ``.chalice/deployed/<stage>.json`` (none when there is no record)."""
+    path = Path(project_dir) / ".chalice" / "deployed" / f"{stage}.json"
+    try:
+        return list(deployed_arns(json.loads(path.read_text())).values())
+    except (OSError, ValueError):
+        return []
 
 
 def recorded_arns(config: Config, stage: str) -> Dict[str, str]:

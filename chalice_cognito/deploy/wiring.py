@@ -214,6 +214,7 @@ class Wiring:
         described: Optional[Mapping[str, Any]] = None,
         assume_exist: Iterable[str] = (),
         without_policy: Iterable[str] = (),
+        recognise: Iterable[str] = (),
     ) -> PoolPlan:
         """Plan the changes making ``pool`` hold ``wanted`` (no write call).
 
@@ -228,11 +229,14 @@ class Wiring:
         no resource policy, so their GetPolicy read is skipped.  Should one hold
         our statement id after all (another run raced us), AddPermission's
         conflict makes :mod:`.apply` replace it.
+        ``recognise``: ARNs provably this app's (Chalice's record of the stage's
+        functions): a slot holding one counts as owned even without an
+        ownership record (:func:`.plan.recognise_owned`).
         """
-        owned = owned or Ownership()
         options = options or PlanOptions()
         read_at = self.clock()
         current = dict(described) if described is not None else self.describe(pool)
+        owned = _plan.recognise_owned(current, owned or Ownership(), frozenset(recognise))
         known_new = set(without_policy)
         involved = _plan.functions_involved(current, wanted, owned)
         policies = self.policies(involved - known_new)
@@ -296,10 +300,18 @@ class Wiring:
         return self.apply(self.plan(pool, wanted, owned, options), wanted, fresh=True)
 
     def detach(
-        self, pool: PoolRef, owned: Ownership, options: Optional[PlanOptions] = None
+        self,
+        pool: PoolRef,
+        owned: Ownership,
+        options: Optional[PlanOptions] = None,
+        recognise: Iterable[str] = (),
     ) -> PoolResult:
-        """Remove every trigger (and the KMS key) this app attached, where they are still ours."""
-        return self.wire(pool, (), owned, options)
+        """Remove every trigger (and the KMS key) this app attached, where they are still ours.
+
+        ``recognise``: see :meth:`plan` (slots holding these functions are ours too).
+        """
+        plan = self.plan(pool, (), owned, options, recognise=recognise)
+        return self.apply(plan, (), fresh=True)
 
     # -- status ----------------------------------------------------------------
 

@@ -180,3 +180,57 @@ def test_failed_wiring_deletes_nothing_and_keeps_records(
     assert result.exit_code == 0, result.err
     assert recorder.index("UpdateUserPool") < recorder.index("DeleteFunction", FunctionName=old_arn)
     assert h.function_names() == ["tiny-dev-check_sign_up"]
+
+
+def _lose_ownership_record(project: Any) -> None:
+    record = project / ".chalice" / "cognito" / "dev.json"
+    assert record.exists()
+    record.unlink()
+
+
+def test_lost_ownership_record_still_leaves_no_trigger_on_a_deleted_function(
+    tmp_path, run_cli, h
+) -> None:
+    """Chalice's deployed record proves which functions are the stage's: their slots are ours."""
+    pool = h.create_pool()
+    project = h.write_project(
+        tmp_path / "tiny", h.TINY_APP, {"dev": {"cognito": {"user_pool_id": pool["Id"]}}}
+    )
+    assert run_cli(project, "deploy", "--stage", "dev").exit_code == 0
+    assert "PostConfirmation" in h.lambda_config(pool["Id"])
+    _lose_ownership_record(project)
+    # v2 drops post_confirmation: its function is deleted, so its slot must go too.
+    (project / "app.py").write_text(h.TINY_APP.split('@app.cognito_trigger("PostConfirmation")')[0])
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    config = h.lambda_config(pool["Id"])
+    assert "PostConfirmation" not in config
+    assert config["PreSignUp"].endswith(":function:tiny-dev-pre_sign_up")
+    assert "tiny-dev-post_confirmation" not in h.function_names()
+
+
+def test_lost_ownership_record_delete_still_detaches_first(tmp_path, run_cli, h) -> None:
+    pool = h.create_pool()
+    project = h.write_project(
+        tmp_path / "tiny", h.TINY_APP, {"dev": {"cognito": {"user_pool_id": pool["Id"]}}}
+    )
+    assert run_cli(project, "deploy", "--stage", "dev").exit_code == 0
+    _lose_ownership_record(project)
+    result = run_cli(project, "delete", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    config = h.lambda_config(pool["Id"])
+    assert "PreSignUp" not in config and "PostConfirmation" not in config
+
+
+def test_redeploy_of_an_unchanged_app_makes_no_wiring_write(tmp_path, run_cli, recorder, h) -> None:
+    pool = h.create_pool()
+    project = h.write_project(
+        tmp_path / "tiny", h.TINY_APP, {"dev": {"cognito": {"user_pool_id": pool["Id"]}}}
+    )
+    assert run_cli(project, "deploy", "--stage", "dev").exit_code == 0
+    recorder.clear()
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    writes = {"UpdateUserPool", "AddPermission", "RemovePermission"} & set(recorder.names())
+    assert writes == set()
+    assert "DescribeUserPool" in recorder.names()  # it did look
