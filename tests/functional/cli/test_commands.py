@@ -184,3 +184,21 @@ def worker(event, context):
         "undeployed_functions": [],
         "pools": [],
     }
+
+
+def test_stock_commands_are_chalices_own_and_behave_the_same(tmp_path, run_cli, h) -> None:
+    """A drop-in: every stock subcommand is there, and one run side by side prints the same."""
+    from chalice import cli as chalice_cli
+
+    from chalice_cognito import cli as cli_module
+
+    stock = set(chalice_cli.cli.commands)
+    assert stock <= set(cli_module.cli.commands)
+    replaced = {"deploy", "delete", "package", "local"}
+    for name in stock - replaced:
+        assert cli_module.cli.commands[name] is chalice_cli.cli.commands[name], name
+    project = h.write_project(tmp_path / "tiny", h.TINY_APP)
+    ours = run_cli(project, "gen-policy")
+    theirs = run_cli(project, "gen-policy", stock=True)
+    assert ours.exit_code == theirs.exit_code == 0
+    assert ours.out == theirs.out and '"Version": "2012-10-17"' in ours.out
