@@ -289,6 +289,20 @@ def _add_grants(
     }
 
 
+def attach_policy_name(pool_arns: Sequence[str]) -> str:
+    """The attach role policy's name: changes whenever the set of pools changes.
+
+    ``name`` forces a replacement of ``aws_iam_role_policy``, and Terraform
+    destroys a resource only after the resources depending on it (the detach
+    ``null_resource``).  So when the pool changes, the old pool's detach runs
+    while the policy still grants access to the old pool; an in-place update
+    of a fixed-name policy would give no such order guarantee, and the detach
+    would be denied.
+    """
+    joined = ",".join(pool_arns)
+    return 'CognitoAttach-${substr(sha256("' + joined + '"), 0, 12)}'
+
+
 def _add_attach(
     doc: Dict[str, Any],
     functions: Mapping[str, Any],
@@ -310,7 +324,7 @@ def _add_attach(
         "assume_role_policy": json.dumps(lambda_trust_policy()),
     }
     res.setdefault("aws_iam_role_policy", {})[ATTACH] = {
-        "name": "CognitoAttach",
+        "name": attach_policy_name(pool_arns),
         "role": ref(f"aws_iam_role.{ATTACH}.id"),
         "policy": json.dumps({"Version": "2012-10-17", "Statement": statements}),
     }
@@ -420,4 +434,4 @@ _DETACH_COMMAND = (
     'if [ "$err" != "None" ] && [ -n "$err" ]; then exit 1; fi'
 )
 
-__all__ = ["FILE_NAME", "build", "lambda_config_locals", "provider_warnings"]
+__all__ = ["FILE_NAME", "attach_policy_name", "build", "lambda_config_locals", "provider_warnings"]

@@ -108,7 +108,13 @@ def test_existing_pool_gets_the_attach_lambda_invocation_and_destroy_step() -> N
     # destroyed before the functions and permissions it detaches
     assert "aws_lambda_function.pre_sign_up" in detach["depends_on"]
     assert "aws_lambda_permission.pre_sign_up_cognito" in detach["depends_on"]
-    policy = json.loads(res["aws_iam_role_policy"]["chalice_cognito_attach"]["policy"])
+    policy_resource = res["aws_iam_role_policy"]["chalice_cognito_attach"]
+    # named after the pools: another pool replaces the policy, and Terraform
+    # destroys it only after the detach step that depends on it has run
+    assert policy_resource["name"] == tf.attach_policy_name(["${local.chalice_cognito_pool_arn}"])
+    assert "${local.chalice_cognito_pool_arn}" in policy_resource["name"]
+    assert "aws_iam_role_policy.chalice_cognito_attach" in detach["depends_on"]
+    policy = json.loads(policy_resource["policy"])
     assert policy["Statement"][0]["Resource"] == ["${local.chalice_cognito_pool_arn}"]
     # setting the pool's KMSKeyID for the sender creates a grant on exactly that key
     assert {"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": [KEY]} in policy[
