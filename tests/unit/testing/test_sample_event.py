@@ -414,7 +414,7 @@ def test_chalice_client_invoke_echoes_every_sample(
 
 
 def test_documented_example(tmp_path: Path) -> None:
-    """The example of docs/readme/sample-events.md."""
+    """sample_event with request overrides, through chalice.test, on an inline app."""
     app = Chalice(app_name="shop")
 
     @app.cognito_trigger("PreSignUp")
