@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, List, Optional
 
-from chalice_cognito.catalogue import TriggerSpec, trigger_for_source
+from chalice_cognito.catalogue import TriggerSpec, did_you_mean, trigger_for_source
 from chalice_cognito.events import EventParseError, describe_errors, model_for_event
 from chalice_cognito.events.base import CognitoEvent, CognitoResponse
 
@@ -146,6 +146,15 @@ def _merged_response(current: CognitoResponse, changes: Mapping[str, Any]) -> Co
     data = current.to_dict()
     for key, value in changes.items():
         alias = next((a for a, n in wire.items() if n == key), key)
+        if alias not in wire:
+            # A new key is kept (AWS adds response fields), but a near miss of a
+            # declared one is a typo whose intended effect would silently not happen.
+            hint = did_you_mean(str(key), [*wire, *wire.values()])
+            if hint:
+                raise TriggerError(
+                    f"The handler returned the response field {key!r}, which "
+                    f"{type(current).__name__} does not have.{hint}"
+                )
         data[alias] = value.to_dict() if hasattr(value, "to_dict") else value
     return type(current).model_validate(data)
 

@@ -307,3 +307,19 @@ def test_log_line_scrubs_inbound_federation_tokens(
     with pytest.raises(ValueError):
         TriggerDispatcher(handler, get_trigger("InboundFederation"))(raw)
     assert "provider rejected ***" in caplog.text and token not in caplog.text
+
+
+@pytest.mark.parametrize("typo", ["autoconfirmUser", "auto_confirm_usr"])
+def test_a_returned_dict_with_a_near_miss_key_is_refused(load_event: Loader, typo: str) -> None:
+    raw = load_event("PreSignUp_SignUp")
+    dispatcher = TriggerDispatcher(lambda event: {typo: True}, get_trigger("PreSignUp"))
+    with pytest.raises(
+        TriggerError, match="Did you mean 'autoConfirmUser'|Did you mean 'auto_confirm_user'"
+    ):
+        dispatcher(raw)
+
+
+def test_a_returned_dict_may_add_a_key_unlike_any_field(load_event: Loader) -> None:
+    raw = load_event("PreSignUp_SignUp")
+    out = TriggerDispatcher(lambda event: {"fieldAwsAddsLater": 1}, get_trigger("PreSignUp"))(raw)
+    assert out["response"]["fieldAwsAddsLater"] == 1
