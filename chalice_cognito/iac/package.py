@@ -1,7 +1,10 @@
 """``chalice-cognito package``: Chalice's package output plus the Cognito wiring.
 
-Entry point for the CLI, called right after stock ``chalice package`` wrote
-``OUT`` (``--merge-template`` already applied by Chalice)::
+The CLI calls :func:`check_package_config` before anything is packaged, runs
+stock packaging into a staging folder, calls :func:`add_cognito_to_package`
+on it (``--merge-template`` already applied by Chalice) and only then moves
+the result into ``OUT`` with :func:`install_output`, so a failed command never
+leaves a template without the wiring in ``OUT``::
 
     from chalice_cognito.iac.package import add_cognito_to_package
 
