@@ -32,7 +32,7 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import botocore.exceptions
 import click
@@ -888,10 +888,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         click.echo(traceback.format_exc(), err=True)
         return 2
     return int(result) if isinstance(result, int) else 0
-
-
-def _iter_commands() -> Iterator[str]:  # pragma: no cover - debugging aid
-    yield from sorted(cli.commands)
 
 
 if __name__ == "__main__":  # pragma: no cover

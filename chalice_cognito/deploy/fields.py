@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 #: UpdateUserPool member -> DescribeUserPool (UserPoolType) member with another name
 RENAMED: Mapping[str, str] = {"UserPoolId": "Id", "PoolName": "Name"}
@@ -63,14 +63,6 @@ def copyable_fields() -> Tuple[Tuple[str, str], ...]:
         if source in described.members:
             pairs.append((name, source))
     return tuple(pairs)
-
-
-@functools.lru_cache(maxsize=1)
-def update_only_fields() -> FrozenSet[str]:
-    """UpdateUserPool members DescribeUserPool never returns (left out of the request)."""
-    model = _service_model()
-    update = model.operation_model("UpdateUserPool").input_shape
-    return frozenset(set(update.members) - {name for name, _ in copyable_fields()})
 
 
 def _filter(value: Any, shape: Any) -> Any:

@@ -37,7 +37,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import chalice_cognito.deploy.apply as _apply
 import chalice_cognito.deploy.plan as _plan
-from chalice_cognito.catalogue import BY_NAME, TRIGGERS
+from chalice_cognito.catalogue import BY_NAME
 from chalice_cognito.deploy.aws import MAX_CONCURRENT_CALLS, AwsClients, ClientFactory
 from chalice_cognito.deploy.config import CognitoConfig, PoolSettings, load_cognito_config
 from chalice_cognito.deploy.errors import (
@@ -365,7 +365,3 @@ def wanted_from_registrations(
             )
         )
     return out
-
-
-#: every catalogue trigger name, in catalogue order (handy for CLI listings)
-TRIGGER_NAMES = tuple(t.name for t in TRIGGERS)
