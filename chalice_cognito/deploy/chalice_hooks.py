@@ -25,6 +25,8 @@ and are covered by tests against that version):
 from __future__ import annotations
 
 import contextlib
+import email.message
+import email.parser
 import functools
 import gc
 import importlib.metadata
@@ -160,20 +162,22 @@ LAMBDA_RUNTIME_SDK_DEPS = ("python-dateutil", "six", "urllib3")
 LAMBDA_RUNTIME_PROVIDED = (*LAMBDA_RUNTIME_SDK, *LAMBDA_RUNTIME_SDK_DEPS)
 
 
+def _metadata(info: Path) -> Optional[email.message.Message]:
+    """The headers of a ``.dist-info``'s ``METADATA`` (None when it has none)."""
+    metadata = info / "METADATA"
+    if not metadata.is_file():
+        return None
+    return email.parser.Parser().parsestr(
+        metadata.read_text(encoding="utf-8", errors="replace"), headersonly=True
+    )
+
+
 def _dist_infos(site_packages: Path) -> Dict[str, Path]:
     """Normalised distribution name -> its ``.dist-info`` directory."""
-    import email.parser
-
     found: Dict[str, Path] = {}
     for info in sorted(site_packages.glob("*.dist-info")):
-        metadata = info / "METADATA"
-        name: Optional[str] = None
-        if metadata.is_file():
-            headers = email.parser.Parser().parsestr(
-                metadata.read_text(encoding="utf-8", errors="replace"), headersonly=True
-            )
-            name = headers.get("Name")
-        name = name or info.name.split("-", 1)[0]
+        headers = _metadata(info)
+        name = (headers.get("Name") if headers is not None else None) or info.name.split("-", 1)[0]
         found[re.sub(r"[-_.]+", "-", name).lower()] = info
     return found
 
@@ -184,14 +188,9 @@ def _requires(info: Path) -> List[str]:
     Environment markers other than extras are not evaluated: counting a
     requirement that might not apply only keeps a package in the zip.
     """
-    import email.parser
-
-    metadata = info / "METADATA"
-    if not metadata.is_file():
+    headers = _metadata(info)
+    if headers is None:
         return []
-    headers = email.parser.Parser().parsestr(
-        metadata.read_text(encoding="utf-8", errors="replace"), headersonly=True
-    )
     out = []
     for requirement in headers.get_all("Requires-Dist") or []:
         if "extra ==" in requirement.replace('"', "'").replace("extra==", "extra =="):
