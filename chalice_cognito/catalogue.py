@@ -282,7 +282,7 @@ def get_trigger(name: str) -> TriggerSpec:
     except (KeyError, TypeError):
         pass
     raise UnknownTriggerError(
-        f"Unknown Cognito trigger {name!r}.{_did_you_mean(str(name), BY_NAME)} "
+        f"Unknown Cognito trigger {name!r}.{did_you_mean(str(name), BY_NAME)} "
         f"Valid triggers: {', '.join(BY_NAME)}."
     )
 
@@ -299,7 +299,7 @@ def trigger_for_source(trigger_source: str) -> TriggerSpec:
         known = [s for t in TRIGGERS for s in t.trigger_sources]
         raise UnknownTriggerError(
             f"Unknown Cognito triggerSource {trigger_source!r}."
-            f"{_did_you_mean(str(trigger_source), known)} "
+            f"{did_you_mean(str(trigger_source), known)} "
             "Expected <Trigger>_<Source>, e.g. PreSignUp_SignUp."
         )
     return spec
@@ -325,7 +325,7 @@ def check_version(spec: TriggerSpec, version: Optional[str]) -> Optional[str]:
     if version not in spec.versions:
         raise ValueError(
             f"Invalid version {version!r} for trigger {spec.name!r}."
-            f"{_did_you_mean(str(version), spec.versions)} "
+            f"{did_you_mean(str(version), spec.versions)} "
             f"Valid versions: {', '.join(spec.versions)}."
         )
     return version
@@ -344,17 +344,13 @@ def known_trigger_source(trigger_source: str) -> TriggerSpec:
     known = [s for _, s in all_trigger_sources()]
     raise UnknownTriggerError(
         f"Unknown Cognito triggerSource {trigger_source!r}."
-        f"{_did_you_mean(str(trigger_source), known)} "
+        f"{did_you_mean(str(trigger_source), known)} "
         f"Valid triggerSources: {', '.join(known)}."
     )
 
 
 def did_you_mean(word: str, choices: object) -> str:
     """`` Did you mean 'X'?`` for the closest of ``choices`` (case-insensitive first), else ``""``."""
-    return _did_you_mean(word, choices)
-
-
-def _did_you_mean(word: str, choices: object) -> str:
     options = list(choices)  # type: ignore[call-overload]
     lowered = {str(c).lower(): str(c) for c in options}
     if word.lower() in lowered:
