@@ -44,8 +44,8 @@ Parameters:
     Hook for access grants: ``(binding, pool_arn, kms_key) -> [IAM statement]``
     where ``pool_arn``/``kms_key`` are template values (CloudFormation
     intrinsics or Terraform interpolations).  Default:
-    ``chalice_cognito.deploy.grants.statements_for`` when importable, else
-    :func:`.cloudformation.default_grant_statements`.  The statements become an
+    ``chalice_cognito.deploy.grants.statements_for`` (the statements ``deploy``
+    grants, so deploy and package agree).  The statements become an
     ``AWS::IAM::Policy`` / ``aws_iam_role_policy`` on the function's role, so
     the packaging build stage must not inject them a second time.
 
@@ -202,11 +202,8 @@ def _remove_stale(out_dir: str, *names: str) -> None:
 
 
 def default_grants_provider() -> GrantProvider:
-    """The deploy half's grants builder if present, else the built-in default."""
-    try:
-        from chalice_cognito.deploy.grants import statements_for
-    except ImportError:  # pragma: no cover - the deploy half is part of this package
-        return cloudformation.default_grant_statements
+    """The deploy half's grants builder (:func:`chalice_cognito.deploy.grants.statements_for`)."""
+    from chalice_cognito.deploy.grants import statements_for
 
     def provider(binding: Binding, pool_arn: Any, kms_key: Any) -> Sequence[Mapping[str, Any]]:
         return statements_for(binding.registration, [pool_arn], kms_key)
