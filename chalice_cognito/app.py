@@ -94,7 +94,7 @@ class CognitoTriggerAPI:
                 access=access_tuple,
             )
             self._claim_slot(registration)
-            dispatcher = TriggerDispatcher(func, spec, effective_version)
+            dispatcher = TriggerDispatcher(func, spec)
             setattr(dispatcher, REGISTRATION_ATTR, registration)
             wrapped = self.lambda_function(name=registration.function_name)(dispatcher)  # type: ignore[attr-defined]
             setattr(wrapped, REGISTRATION_ATTR, registration)

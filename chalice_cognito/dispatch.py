@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 from chalice_cognito.catalogue import TriggerSpec, did_you_mean, trigger_for_source
 from chalice_cognito.events import EventParseError, describe_errors, model_for_event
@@ -42,15 +42,9 @@ class TriggerMismatchError(TriggerError):
 class TriggerDispatcher:
     """Adapts a typed ``handler(event[, context])`` to Lambda's ``(event, context)``."""
 
-    def __init__(
-        self,
-        func: Callable[..., Any],
-        spec: TriggerSpec,
-        version: Optional[str] = None,
-    ) -> None:
+    def __init__(self, func: Callable[..., Any], spec: TriggerSpec) -> None:
         self.func = func
         self.spec = spec
-        self.version = version
         # Chalice builds the Lambda handler string from ``__name__``.
         self.__name__ = func.__name__
         self.__qualname__ = getattr(func, "__qualname__", func.__name__)
@@ -109,9 +103,7 @@ class TriggerDispatcher:
         return event
 
     def _merge(self, event: CognitoEvent, result: Any) -> CognitoEvent:
-        """Turn whatever the handler returned into the full event to send back."""
-        if result is None or result is event:
-            return event
+        """Turn what the handler returned (not None, not ``event``) into the full event to send back."""
         if isinstance(result, CognitoEvent):
             return result
         if isinstance(result, CognitoResponse):

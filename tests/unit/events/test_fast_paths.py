@@ -137,7 +137,7 @@ def test_dispatcher_echo_of_a_v2_helper_response(load_event: Loader) -> None:
         event.add_scopes("shop/read")
 
     raw = load_event("TokenGeneration_Authentication.v2")
-    out = TriggerDispatcher(handler, BY_NAME["PreTokenGeneration"], "V2_0")(dict(raw))
+    out = TriggerDispatcher(handler, BY_NAME["PreTokenGeneration"])(dict(raw))
     assert out == {
         **raw,
         "response": {
