@@ -43,12 +43,10 @@ from chalice_cognito.app import registered_triggers
 from chalice_cognito.catalogue import BY_NAME
 from chalice_cognito.local import emulator
 from chalice_cognito.local.smoke import LambdaRuntime, SmokeCall, calls_for_app
+from chalice_cognito.senders import KMS_KEY_ARN_ENV
 
 #: Where a project keeps its own smoke events (relative to the project directory).
 SMOKE_EVENTS_DIR = (".chalice", "smoke-events")
-
-#: The deploy puts the pool's KMS key ARN in each sender function's environment.
-KMS_KEY_ENV = "CHALICE_COGNITO_KMS_KEY_ARN"
 
 #: Variables that route the runner's AWS calls to the emulator.
 _EMULATOR_VARIABLES = (
@@ -153,7 +151,7 @@ def prepare(
         event["region"] = region
         request = event.get("request")
         if BY_NAME[call.trigger].requires_kms and isinstance(request, dict) and request.get("code"):
-            key_arn = environments.get(call.function_name, {}).get(KMS_KEY_ENV)
+            key_arn = environments.get(call.function_name, {}).get(KMS_KEY_ARN_ENV)
             if key_arn:
                 # A fresh random code: it is never printed, only decrypted by the handler.
                 code = f"{secrets.randbelow(10**6):06d}"
