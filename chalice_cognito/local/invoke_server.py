@@ -342,8 +342,14 @@ class LocalProject:
         after its trigger makes that read exactly as Cognito's
         ``PreSignUp failed with error <message>.``
         """
+        with self._lock:
+            self.refresh()
+            return self._find(identifier)
+
+    def _find(self, identifier: str) -> LocalFunction:
+        """:meth:`resolve` among the functions loaded now (no refresh: the caller just did it)."""
         name = parse_function_identifier(identifier)
-        functions = self.functions
+        functions = self._functions
         if name in functions:
             return functions[name]
         for function in functions.values():
@@ -371,11 +377,8 @@ class LocalProject:
                     ),
                     "Runtime.ImportModuleError",
                 )
-            if isinstance(function, str):
-                function = self.resolve(function)
-            else:
-                # A reload may have replaced the function's settings.
-                function = self.resolve(function.name)
+            # By name also for a LocalFunction: a reload may have replaced its settings.
+            function = self._find(function if isinstance(function, str) else function.name)
             assert self._app is not None
             handler = self._app.handler_map[function.name]
             context = LambdaContext(
