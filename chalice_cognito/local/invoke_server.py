@@ -100,7 +100,11 @@ class LocalFunction:
 
     def arn(self, region: str) -> str:
         """A Lambda-shaped ARN for messages (the local account is fake)."""
-        return f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:{self.deployed_name}"
+        return _local_arn(region, self.deployed_name)
+
+
+def _local_arn(region: str, function_name: str) -> str:
+    return f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:{function_name}"
 
 
 @dataclass(frozen=True)
@@ -513,7 +517,7 @@ class InvokeRequests:
             shown = (
                 identifier
                 if identifier.startswith("arn:")
-                else (f"arn:aws:lambda:{project.region}:{LOCAL_ACCOUNT}:function:{identifier}")
+                else _local_arn(project.region, identifier)
             )
             if qualifier:
                 shown += ":" + qualifier[0]
