@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import importlib
 import json
 import os
 import platform
@@ -116,11 +115,11 @@ def _echo_results(results: Sequence[PoolResult], title: str) -> None:
     for result in results:
         if not result.changed:
             click.echo(f"  (pool {result.plan.pool.pool_id}: already up to date, no write call)")
-        drift = getattr(result, "settings_drift", ())
-        if drift:
+        if result.settings_drift:
             click.echo(
                 f"Warning: after UpdateUserPool, pool {result.plan.pool.pool_id} reports other "
-                f"values for settings that were sent unchanged: {', '.join(drift)}",
+                "values for settings that were sent unchanged: "
+                f"{', '.join(result.settings_drift)}",
                 err=True,
             )
 
@@ -142,10 +141,6 @@ def _factory(ctx: click.Context) -> CognitoCLIFactory:
     factory = ctx.obj["factory"]
     assert isinstance(factory, CognitoCLIFactory)
     return factory
-
-
-def _load_cognito(project_dir: str, stage: str, user_pool_id: Optional[str]) -> CognitoConfig:
-    return load_cognito_config(project_dir, stage, user_pool_id=user_pool_id)
 
 
 def _refuse_local(cognito: CognitoConfig, stage: str, command: str) -> None:
@@ -302,7 +297,7 @@ def deploy(
 ) -> None:
     """Deploy the app (like `chalice deploy`) and wire its Cognito triggers."""
     factory = _factory(ctx)
-    cognito = _load_cognito(factory.project_dir, stage, user_pool_id)
+    cognito = load_cognito_config(factory.project_dir, stage, user_pool_id=user_pool_id)
     if not is_local(cognito, local):
         factory.profile = profile
         _deploy(
@@ -578,7 +573,10 @@ def package(
             "Terraform format does not support --merge-template, --single-file, or --template-format"
         )
         raise click.Abort()
-    iac = _iac_hook()
+    # Imported without an ImportError guard: a broken module must fail the
+    # command, not let it write a template without the wiring.
+    from chalice_cognito.iac import package as iac
+
     try:
         # Before any output exists: a failed command must not leave a
         # deployable template without the wiring in OUT.
@@ -600,7 +598,6 @@ def package(
         try:
             packager.package_app(config, dirname, stage)
             _add_cognito(
-                iac.add_cognito_to_package,
                 config,
                 dirname,
                 stage,
@@ -617,7 +614,6 @@ def package(
 
 
 def _add_cognito(
-    add_to_package: Any,
     config: Config,
     out_dir: str,
     stage: str,
@@ -626,8 +622,10 @@ def _add_cognito(
     user_pool_id: Optional[str],
 ) -> None:
     """Run the IaC step on the folder stock packaging wrote; a config error exits 1."""
+    from chalice_cognito.iac.package import add_cognito_to_package
+
     try:
-        result = add_to_package(
+        result = add_cognito_to_package(
             config=config,
             out_dir=out_dir,
             stage=stage,
@@ -637,20 +635,10 @@ def _add_cognito(
         )
     except ValueError as error:  # IaCConfigError and friends: a message for the user
         raise _fail(str(error)) from None
-    for warning in getattr(result, "warnings", []) or []:
+    for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    bindings = getattr(result, "bindings", []) or []
-    if bindings:
-        click.echo(f"Cognito triggers in the template: {len(bindings)}")
-
-
-def _iac_hook() -> Any:
-    """The IaC module (``chalice_cognito.iac.package``).
-
-    Imported without an ImportError guard: a broken module must fail the
-    command, not let it write a template without the wiring.
-    """
-    return importlib.import_module("chalice_cognito.iac.package")
+    if result.bindings:
+        click.echo(f"Cognito triggers in the template: {len(result.bindings)}")
 
 
 # -- attach / detach / plan / status --------------------------------------------------
@@ -660,7 +648,7 @@ def _stage_wiring(
     ctx: click.Context, stage: str, profile: Optional[str], user_pool_id: Optional[str], force: bool
 ) -> Tuple[StageWiring, Config, Any]:
     factory = _factory(ctx)
-    cognito = _load_cognito(factory.project_dir, stage, user_pool_id)
+    cognito = load_cognito_config(factory.project_dir, stage, user_pool_id=user_pool_id)
     _refuse_local(cognito, stage, ctx.command.name or "do")
     factory.profile = profile
     config = factory.create_config_obj(chalice_stage_name=stage)
@@ -682,7 +670,7 @@ def _detaching_wiring(
     ownership record alone then says where to detach.
     """
     try:
-        cognito = _load_cognito(factory.project_dir, stage, None)
+        cognito = load_cognito_config(factory.project_dir, stage)
     except WiringError:
         cognito = CognitoConfig(stage=stage)
     if is_local(cognito, None):
