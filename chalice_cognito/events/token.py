@@ -151,7 +151,7 @@ class PreTokenGenerationV1Event(_GroupOverride, CognitoEvent):
     def suppress_claims(self, *names: str) -> None:
         """Remove claims from the ID token."""
         details = self._details()
-        _set_names(details, "claims_to_suppress", details.claims_to_suppress, names)
+        _set_names(details, "claims_to_suppress", names)
 
     def response_violations(self) -> List[Violation]:
         details = self.response.claims_override_details
@@ -282,17 +282,17 @@ class PreTokenGenerationV2Event(_GroupOverride, CognitoEvent):
         if access_token:
             gens.append(self._access())
         for gen in gens:
-            _set_names(gen, "claims_to_suppress", gen.claims_to_suppress, names)
+            _set_names(gen, "claims_to_suppress", names)
 
     def add_scopes(self, *scopes: str) -> None:
         """Add scopes to the access token's ``scope`` claim."""
         gen = self._access()
-        _set_names(gen, "scopes_to_add", gen.scopes_to_add, scopes)
+        _set_names(gen, "scopes_to_add", scopes)
 
     def suppress_scopes(self, *scopes: str) -> None:
         """Remove scopes from the access token's ``scope`` claim."""
         gen = self._access()
-        _set_names(gen, "scopes_to_suppress", gen.scopes_to_suppress, scopes)
+        _set_names(gen, "scopes_to_suppress", scopes)
 
     def response_violations(self) -> List[Violation]:
         details = self.response.claims_and_scope_override_details
@@ -425,15 +425,13 @@ def _merged(current: Optional[List[str]], extra: Iterable[str]) -> List[str]:
     return out
 
 
-def _set_names(
-    model: CognitoModel, name: str, current: Optional[List[str]], extra: Iterable[str]
-) -> None:
-    """Set a list-of-strings field to ``current`` plus ``extra`` (helpers' merge).
+def _set_names(model: CognitoModel, name: str, extra: Iterable[str]) -> None:
+    """Set a list-of-strings field to its current items plus ``extra`` (helpers' merge).
 
     Plain strings are already valid, so they skip the assignment validator;
     anything else takes the validated assignment and fails as it always did.
     """
-    merged = _merged(current, extra)
+    merged = _merged(getattr(model, name), extra)
     if all(type(x) is str for x in merged):
         model._set_valid(name, merged)
     else:
