@@ -15,8 +15,9 @@ absent.  Which sources and versions exist comes from
 ``response`` hold comes from the one :data:`TEMPLATES` table below, so a new
 trigger is one catalogue entry plus one template.
 
-Runtime half: standard library and the catalogue only (no pydantic import), so
-it is cheap to use from any test or tool.
+Runtime half: this module itself needs only the standard library and the
+catalogue; :func:`set_path` also consults the event models (pydantic), to
+refuse a near miss of a declared field.
 """
 
 from __future__ import annotations
