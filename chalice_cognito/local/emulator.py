@@ -119,6 +119,12 @@ class EmbeddedAWS:
         self.stop()
 
 
+def _require_loopback(endpoint_url: str, what: str) -> None:
+    """Refuse to change or read anything but the loopback emulator (never a real account)."""
+    if not endpoint_url.startswith(f"http://{LOOPBACK}:"):
+        raise EmulatorError(f"Refusing to {what} outside the emulator ({endpoint_url}).")
+
+
 def ensure_user_pool(session: Any, name: str, endpoint_url: str, region: str) -> str:
     """Return the id of the pool called ``name`` in the emulator, creating it if missing.
 
@@ -126,10 +132,7 @@ def ensure_user_pool(session: Any, name: str, endpoint_url: str, region: str) ->
     loopback emulator, checked here so a misconfiguration cannot create a pool
     in a real account.
     """
-    if not endpoint_url.startswith(f"http://{LOOPBACK}:"):
-        raise EmulatorError(
-            f"Refusing to create a user pool outside the emulator ({endpoint_url})."
-        )
+    _require_loopback(endpoint_url, "create a user pool")
     client = session.create_client("cognito-idp", region_name=region, endpoint_url=endpoint_url)
     for pool in _iter_pools(client):
         if pool.get("Name") == name:
@@ -153,18 +156,12 @@ def _iter_pools(client: Any) -> Iterator[Mapping[str, Any]]:
 
 def create_kms_key(session: Any, endpoint_url: str, region: str, description: str) -> str:
     """Create a symmetric KMS key in the emulator (custom senders need one) and return its ARN."""
-    if not endpoint_url.startswith(f"http://{LOOPBACK}:"):
-        raise EmulatorError(f"Refusing to create a KMS key outside the emulator ({endpoint_url}).")
+    _require_loopback(endpoint_url, "create a KMS key")
     client = session.create_client("kms", region_name=region, endpoint_url=endpoint_url)
     return str(client.create_key(Description=description)["KeyMetadata"]["Arn"])
 
 
 # -- seeding the emulator for the smoke run (loopback only) -----------------------
-
-
-def _require_loopback(endpoint_url: str, what: str) -> None:
-    if not endpoint_url.startswith(f"http://{LOOPBACK}:"):
-        raise EmulatorError(f"Refusing to {what} outside the emulator ({endpoint_url}).")
 
 
 def ensure_groups(
