@@ -19,6 +19,8 @@ import logging
 import os
 from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional
 
+from chalice_cognito.senders import POOL_CONTEXT_KEY
+
 #: Dummy credentials and region of the embedded AWS.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 DEFAULT_REGION = "us-east-1"
@@ -281,6 +283,6 @@ def encrypt_like_cognito(
     ciphertext, _ = client.encrypt(
         source=plaintext.encode("utf-8"),
         key_provider=provider,
-        encryption_context={"userpool-id": pool_id},
+        encryption_context={POOL_CONTEXT_KEY: pool_id},
     )
     return base64.b64encode(ciphertext).decode("ascii")
