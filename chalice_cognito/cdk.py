@@ -47,7 +47,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from chalice_cognito.app import TriggerRegistration, registered_triggers
 from chalice_cognito.catalogue import TRIGGERS, TriggerSpec
-from chalice_cognito.iac.cloudformation import COGNITO_PRINCIPAL, function_logical_id
+from chalice_cognito.deploy.model import COGNITO_PRINCIPAL
+from chalice_cognito.iac.cloudformation import function_logical_id
 from chalice_cognito.iac.shapes import cfn_entries, snake
 from chalice_cognito.senders import KMS_KEY_ARN_ENV
 

@@ -25,21 +25,21 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from chalice.utils import to_cfn_resource_name
 
 from chalice_cognito.catalogue import KMS_KEY_CONFIG_KEY
-from chalice_cognito.iac.shapes import attach_statements, cfn_entries, lambda_trust_policy
+from chalice_cognito.deploy.model import COGNITO_PRINCIPAL
+from chalice_cognito.iac.shapes import (
+    ATTACH_HANDLER,
+    ATTACH_TIMEOUT,
+    attach_statements,
+    cfn_entries,
+    lambda_trust_policy,
+)
 from chalice_cognito.iac.targets import Binding, IaCConfigError, PoolTarget, group_by_pool
-
-COGNITO_PRINCIPAL = "cognito-idp.amazonaws.com"
 
 #: Logical ids of what this module adds once per template.
 ATTACH_FUNCTION_ID = "CognitoAttachFunction"
 ATTACH_ROLE_ID = "CognitoAttachRole"
 #: ``Custom::`` type name of the per-pool custom resource.
 CUSTOM_RESOURCE_TYPE = "Custom::CognitoTriggers"
-#: Handler of the attach Lambda inside its zip.
-ATTACH_HANDLER = "chalice_cognito.iac.custom_resource.handler"
-#: Seconds the attach Lambda may run: the engine retries throttling and
-#: concurrent-update errors with backoff.
-ATTACH_TIMEOUT = 300
 
 #: (binding, pool ARN value, KMS key value) -> IAM statements for the function's role.
 GrantProvider = Callable[[Binding, Any, Any], Sequence[Mapping[str, Any]]]

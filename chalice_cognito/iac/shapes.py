@@ -15,6 +15,12 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from chalice_cognito.catalogue import KMS_KEY_CONFIG_KEY, TriggerSpec
 
+#: Handler of the attach Lambda inside its zip (both formats deploy the same code).
+ATTACH_HANDLER = "chalice_cognito.iac.custom_resource.handler"
+#: Seconds the attach Lambda may run: the engine retries throttling and
+#: concurrent-update errors with backoff.
+ATTACH_TIMEOUT = 300
+
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 

@@ -26,7 +26,10 @@ import hashlib
 import json
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from chalice_cognito.deploy.model import COGNITO_PRINCIPAL
 from chalice_cognito.iac.shapes import (
+    ATTACH_HANDLER,
+    ATTACH_TIMEOUT,
     attach_statements,
     lambda_trust_policy,
     snake,
@@ -35,12 +38,9 @@ from chalice_cognito.iac.shapes import (
 )
 from chalice_cognito.iac.targets import Binding, IaCConfigError, PoolTarget, group_by_pool
 
-COGNITO_PRINCIPAL = "cognito-idp.amazonaws.com"
 #: name of the file written next to chalice.tf.json
 FILE_NAME = "chalice-cognito.tf.json"
 ATTACH = "chalice_cognito_attach"
-ATTACH_HANDLER = "chalice_cognito.iac.custom_resource.handler"
-ATTACH_TIMEOUT = 300
 
 _PARTITION = "${data.aws_partition.chalice.partition}"
 _REGION = "${data.aws_region.chalice.name}"
