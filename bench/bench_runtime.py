@@ -61,7 +61,7 @@ def _plugin_handlers() -> Tuple[Callable[..., Any], Callable[..., Any]]:
     """The plugin's own path: parse, handler, response rules, exact echo."""
     return (
         TriggerDispatcher(_pre_sign_up, BY_NAME["PreSignUp"]),
-        TriggerDispatcher(_pre_token, BY_NAME["PreTokenGeneration"], "V2_0"),
+        TriggerDispatcher(_pre_token, BY_NAME["PreTokenGeneration"]),
     )
 
 
