@@ -41,7 +41,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from chalice_cognito.deploy.model import ON_CONFLICT_VALUES
+from chalice_cognito.deploy.model import ON_CONFLICT_VALUES, function_name_from_arn
 from chalice_cognito.deploy.wiring import (
     Ownership,
     PlanOptions,
@@ -135,7 +135,7 @@ class Properties:
             triggers.append(
                 WantedTrigger(
                     trigger=name,
-                    function_name=arn.split(":")[6] if arn.count(":") >= 6 else arn,
+                    function_name=function_name_from_arn(arn),
                     function_arn=arn,
                     version=str(item["LambdaVersion"]) if item.get("LambdaVersion") else None,
                 )
@@ -415,7 +415,7 @@ def owned_by_prefix(
     slots: Dict[str, str] = {}
     for spec in TRIGGERS:
         arn, _ = read_slot(spec, config)
-        if arn and _function_name(arn).startswith(owner_prefix):
+        if arn and function_name_from_arn(arn).startswith(owner_prefix):
             slots[spec.name] = arn
     key = kms_key_arn if kms_key_arn and config.get(KMS_KEY_CONFIG_KEY) == kms_key_arn else None
     return Ownership(slots=slots, kms_key_arn=key)
@@ -437,11 +437,6 @@ def _log_result(action: str, result: PoolResult) -> None:
         result.changed,
         [list(w) for w in result.writes],
     )
-
-
-def _function_name(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[6] if len(parts) >= 7 else arn
 
 
 def _opt(value: Any) -> Optional[str]:
