@@ -416,14 +416,16 @@ def format_rows(rows: Sequence[PoolRow]) -> str:
     """A fixed-width table (empty string when there is nothing to show)."""
     if not rows:
         return ""
-    header = PoolRow("POOL", "TRIGGER", "FUNCTION", "ACTION", "PERMISSION")
-    table = [header, *rows]
-    fields = [f.name for f in dataclasses.fields(PoolRow)]
-    widths = {f: max(len(getattr(r, f)) for r in table) for f in fields}
-    lines = []
-    for row in table:
-        lines.append("  " + "  ".join(getattr(row, f).ljust(widths[f]) for f in fields).rstrip())
-    return "\n".join(lines)
+    header = ("POOL", "TRIGGER", "FUNCTION", "ACTION", "PERMISSION")
+    return "\n".join(_table([header, *(dataclasses.astuple(r) for r in rows)]))
+
+
+def _table(rows: Sequence[Sequence[str]]) -> List[str]:
+    """Fixed-width columns two spaces apart, each line indented by two (header first)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
 
 
 def plan_lines(plans: Sequence[Tuple[str, PoolPlan]], undeployed: Sequence[str]) -> List[str]:
@@ -475,11 +477,7 @@ def status_lines(
                 )
             )
     header = ("POOL", "TRIGGER", "STATE", "DECLARED", "IN POOL", "PERMISSION")
-    table = [header, *rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = [
-        "  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table
-    ]
+    lines = _table([header, *rows])
     if undeployed:
         lines.append(f"Not deployed: {', '.join(sorted(undeployed))}")
     lines.append("healthy" if healthy else "NOT healthy")
