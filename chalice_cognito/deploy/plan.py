@@ -173,11 +173,12 @@ def _permission(
 # -- the planner -------------------------------------------------------------
 
 
-def functions_involved(
-    described: Mapping[str, Any], wanted: Sequence[WantedTrigger], owned: Ownership
-) -> Set[str]:
-    """Every function whose policy the planner needs: wanted and owned ones."""
-    del described  # foreign functions need no policy read
+def functions_involved(wanted: Sequence[WantedTrigger], owned: Ownership) -> Set[str]:
+    """Every function whose policy the planner needs: wanted and owned ones.
+
+    Functions of other owners in the pool need no policy read: their
+    permissions are never touched.
+    """
     return {w.function_arn for w in wanted} | set(owned.slots.values())
 
 

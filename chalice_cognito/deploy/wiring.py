@@ -238,7 +238,7 @@ class Wiring:
         current = dict(described) if described is not None else self.describe(pool)
         owned = _plan.recognise_owned(current, owned or Ownership(), frozenset(recognise))
         known_new = set(without_policy)
-        involved = _plan.functions_involved(current, wanted, owned)
+        involved = _plan.functions_involved(wanted, owned)
         policies = self.policies(involved - known_new)
         policies.update({arn: [] for arn in involved & known_new})
         for arn in assume_exist:
@@ -324,7 +324,7 @@ class Wiring:
         """Declared vs actual for every declared, owned or occupied slot (reads only)."""
         owned = owned or Ownership()
         current = self.describe(pool)
-        policies = self.policies(_plan.functions_involved(current, wanted, owned))
+        policies = self.policies(_plan.functions_involved(wanted, owned))
         return _plan.make_status(pool_ref_from_described(current), current, wanted, owned, policies)
 
     # -- helpers ---------------------------------------------------------------
