@@ -129,9 +129,6 @@ class StageWiring:
         """Names of trigger functions that have no ARN in ``function_arns``."""
         return [r.function_name for r in self.registrations if r.function_name not in function_arns]
 
-    def _settings(self, alias: str) -> PoolSettings:
-        return self.cognito.pools[alias]
-
     def _orphans(self) -> List[str]:
         """Pool ids this stage owns triggers on that are no longer configured."""
         configured = {ref.pool_id for ref in self.resolve().values()}
@@ -152,7 +149,7 @@ class StageWiring:
         out = []
         wanted = self.wanted(function_arns)
         for alias, pool in self.resolve().items():
-            options = self._settings(alias).plan_options(self.force)
+            options = self.cognito.pools[alias].plan_options(self.force)
             owned = self.state.ownership(pool.pool_id)
             if predicted:
                 out.append(
