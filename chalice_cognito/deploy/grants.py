@@ -92,6 +92,17 @@ class GrantError(WiringError, ValueError):
 # -- pure layer --------------------------------------------------------------
 
 
+def pool_arn(region: str, account_id: str, pool_id: str) -> str:
+    """The ARN of user pool ``pool_id`` (partition derived from the region)."""
+    if region.startswith("cn-"):
+        partition = "aws-cn"
+    elif region.startswith("us-gov-"):
+        partition = "aws-us-gov"
+    else:
+        partition = "aws"
+    return f"arn:{partition}:cognito-idp:{region}:{account_id}:userpool/{pool_id}"
+
+
 def statements_for(
     registration: TriggerRegistration,
     pool_arns: Sequence[Any],
