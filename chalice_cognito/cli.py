@@ -22,7 +22,6 @@ Deploy-time module: chalice's CLI, click, boto3.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import os
 import platform
@@ -843,10 +842,6 @@ _register_local_commands()
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Console-script entry point; returns the exit status."""
-    # A short-lived command: move everything imported so far (chalice, botocore,
-    # pydantic) out of the collector's reach, so full collections during the
-    # deploy only walk what the deploy itself allocates.
-    gc.freeze()
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None, obj={}, standalone_mode=False

@@ -77,7 +77,19 @@ class DefineAuthChallengeResponse(CognitoResponse):
     fail_authentication: Optional[bool] = None
 
 
-class DefineAuthChallengeEvent(CognitoEvent):
+class _SessionEvent:
+    """``last_challenge`` for the events that carry the challenge ``session``."""
+
+    request: Any
+
+    @property
+    def last_challenge(self) -> Optional[ChallengeResult]:
+        """The most recent ``session`` entry, or None at the start of the flow."""
+        session: List[ChallengeResult] = self.request.session or []
+        return session[-1] if session else None
+
+
+class DefineAuthChallengeEvent(_SessionEvent, CognitoEvent):
     """``DefineAuthChallenge_Authentication``: decide the next step of a custom sign-in.
 
     Set ``response.issue_tokens``, ``response.fail_authentication``, or
@@ -88,12 +100,6 @@ class DefineAuthChallengeEvent(CognitoEvent):
     trigger: ClassVar[str] = "DefineAuthChallenge"
     request: DefineAuthChallengeRequest = Field(default_factory=DefineAuthChallengeRequest)
     response: DefineAuthChallengeResponse = Field(default_factory=DefineAuthChallengeResponse)
-
-    @property
-    def last_challenge(self) -> Optional[ChallengeResult]:
-        """The most recent ``session`` entry, or None at the start of the flow."""
-        session = self.request.session
-        return session[-1] if session else None
 
     def response_violations(self) -> List[Violation]:
         if self.response.issue_tokens and self.response.fail_authentication:
@@ -120,18 +126,12 @@ class CreateAuthChallengeResponse(CognitoResponse):
     challenge_metadata: Optional[str] = None
 
 
-class CreateAuthChallengeEvent(CognitoEvent):
+class CreateAuthChallengeEvent(_SessionEvent, CognitoEvent):
     """``CreateAuthChallenge_Authentication``: build the challenge the client must answer."""
 
     trigger: ClassVar[str] = "CreateAuthChallenge"
     request: CreateAuthChallengeRequest = Field(default_factory=CreateAuthChallengeRequest)
     response: CreateAuthChallengeResponse = Field(default_factory=CreateAuthChallengeResponse)
-
-    @property
-    def last_challenge(self) -> Optional[ChallengeResult]:
-        """The most recent ``session`` entry, or None at the start of the flow."""
-        session = self.request.session
-        return session[-1] if session else None
 
     def response_violations(self) -> List[Violation]:
         found: List[Violation] = []
