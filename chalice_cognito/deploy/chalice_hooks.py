@@ -29,9 +29,11 @@ import email.message
 import email.parser
 import functools
 import gc
+import hashlib
 import importlib.metadata
 import os
 import re
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -64,6 +66,8 @@ from chalice.policy import AppPolicyGenerator
 from chalice.utils import UI, OSUtils
 
 import chalice_cognito
+from chalice_cognito.deploy import bytecode
+from chalice_cognito.deploy import config as config_section
 
 #: The decorator name Chalice's analyzer must treat like ``lambda_function``.
 DECORATOR_NAME = "cognito_trigger"
@@ -276,13 +280,64 @@ def _remove_empty_tree(path: Path) -> None:
 
 
 class _RuntimeHalfMixin:
-    """Adds the plugin's runtime half and requirements to Chalice's packagers."""
+    """Adds the plugin's runtime half and requirements to Chalice's packagers.
+
+    Also ships precompiled bytecode (:mod:`.bytecode`) for every source in the
+    zip, unless ``precompile_bytecode=False`` (the config key of that name):
+    the dependencies are compiled in the directory Chalice zips, the app files
+    as they are written.
+    """
 
     _osutils: OSUtils
     #: normalised names the user's requirements.txt names (kept even if Lambda provides them)
     _user_named: Tuple[str, ...] = ()
     #: what the last build left out of the zip (Lambda-provided distributions)
     pruned_runtime_provided: Tuple[str, ...] = ()
+    #: cache tag of the package being built (None: no bytecode), set per build
+    _bytecode_tag: Optional[str] = None
+    #: how many pyc files the last build added (dependencies + app files)
+    compiled_files: int = 0
+
+    def __init__(self, *args: Any, precompile_bytecode: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.precompile_bytecode = precompile_bytecode
+
+    def _tag_for(self, python_version: str) -> Optional[str]:
+        if not self.precompile_bytecode:
+            return None
+        return bytecode.bytecode_tag(python_version)
+
+    def create_deployment_package(self, project_dir: str, python_version: str) -> str:
+        # _add_app_files is not told the version: remember the tag for it.
+        self._bytecode_tag = self._tag_for(python_version)
+        self.compiled_files = 0
+        return str(
+            super().create_deployment_package(  # type: ignore[misc]
+                project_dir, python_version
+            )
+        )
+
+    def _deployment_package_filename(
+        self, project_dir: str, python_version: str, prefix: str = ""
+    ) -> str:
+        # Chalice reuses any zip of the same name, so a zip with bytecode must
+        # not share its name with one without (built before this feature, or
+        # with the key off), nor with one for another interpreter's tag.  The
+        # name's digest is re-hashed with what is compiled; without bytecode it
+        # stays Chalice's own.
+        path = str(
+            super()._deployment_package_filename(  # type: ignore[misc]
+                project_dir, python_version, prefix
+            )
+        )
+        tag = self._tag_for(python_version)
+        if tag is None:
+            return path
+        directory, name = os.path.split(path)
+        digest, rest = name[len(prefix) :].split("-", 1)
+        marker = f"chalice-cognito: bytecode {tag} {bytecode.INVALIDATION_MODE}"
+        mixed = hashlib.md5(f"{digest}\n{marker}".encode()).hexdigest()
+        return os.path.join(directory, f"{prefix}{mixed}-{rest}")
 
     def _get_requirements_filename(self, project_dir: str) -> str:
         user_file = os.path.join(project_dir, "requirements.txt")
@@ -317,16 +372,53 @@ class _RuntimeHalfMixin:
         self.pruned_runtime_provided = tuple(
             prune_runtime_provided(site_packages_dir, self._user_named)
         )
+        # Compiled in the directory Chalice then zips (with the layer
+        # packager's prefix, the pyc stays beside its source).
+        tag = self._tag_for(python_version)
+        if tag is not None:
+            self.compiled_files += bytecode.compile_tree(site_packages_dir, tag)
+
+    def _add_app_files(self, zip_fileobj: zipfile.ZipFile, project_dir: str) -> None:
+        tag = self._bytecode_tag
+        if tag is None:
+            super()._add_app_files(zip_fileobj, project_dir)  # type: ignore[misc]
+            return
+        for full_path, zip_path in self._iter_app_filenames(project_dir):
+            if _is_bytecode_cache(zip_path):
+                # a chalicelib/__pycache__ left by local runs: timestamp-based,
+                # and at the very path of the checked-hash pyc written below
+                continue
+            zip_fileobj.write(full_path, zip_path)
+            if not zip_path.endswith(".py"):
+                continue
+            with open(full_path, "rb") as f:
+                pyc = bytecode.compile_source(f.read(), zip_path)
+            if pyc is None:
+                continue
+            # the source's metadata (mode: Lambda needs the file world-readable)
+            info = zipfile.ZipInfo.from_file(full_path, bytecode.pyc_zip_path(zip_path, tag))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zip_fileobj.writestr(info, pyc)
+            self.compiled_files += 1
 
     def _iter_app_filenames(self, project_dir: str) -> Iterator[Tuple[str, str]]:
         yield from super()._iter_app_filenames(project_dir)  # type: ignore[misc]
         yield from runtime_files()
 
     def _needs_latest_version(self, filename: str) -> bool:
+        # Chalice's inject_latest_app (unused by Chalice 1.34 itself) keeps the
+        # entries this returns False for; the app's bytecode sits at the zip
+        # root, outside the prefixes replaced wholesale.
         return bool(
             super()._needs_latest_version(filename)  # type: ignore[misc]
             or filename.startswith("chalice_cognito/")
+            or (filename.startswith("__pycache__/app.") and filename.endswith(".pyc"))
         )
+
+
+def _is_bytecode_cache(zip_path: str) -> bool:
+    """A file inside a ``__pycache__`` directory (the zip path, ``/``-separated)."""
+    return "__pycache__" in zip_path.split("/")[:-1]
 
 
 class CognitoLambdaDeploymentPackager(_RuntimeHalfMixin, chalice_packager.LambdaDeploymentPackager):
@@ -378,8 +470,11 @@ def create_build_stage(
     """Chalice's ``create_build_stage`` with the plugin's packagers, plus ``extra_steps``.
 
     Mirrors chalice/deploy/deployer.py ``create_build_stage`` (1.34) step for step;
-    ``extra_steps`` run last (after the policy documents exist).
+    ``extra_steps`` run last (after the policy documents exist).  The packagers
+    precompile bytecode unless the stage's ``cognito`` section says
+    ``"precompile_bytecode": false``.
     """
+    precompile = config_section.precompile_bytecode(config.config_from_disk, config.chalice_stage)
     pip_runner = chalice_packager.PipRunner(
         pip=chalice_packager.SubprocessPip(osutils=osutils), osutils=osutils
     )
@@ -394,12 +489,14 @@ def create_build_stage(
                 dependency_builder=dependency_builder,
                 ui=ui,
                 architecture=config.lambda_architecture,
+                precompile_bytecode=precompile,
             ),
             layer_packager=CognitoLayerDeploymentPackager(
                 osutils=osutils,
                 dependency_builder=dependency_builder,
                 ui=ui,
                 architecture=config.lambda_architecture,
+                precompile_bytecode=precompile,
             ),
         )
     else:
@@ -409,6 +506,7 @@ def create_build_stage(
                 dependency_builder=dependency_builder,
                 ui=ui,
                 architecture=config.lambda_architecture,
+                precompile_bytecode=precompile,
             )
         )
     return BuildStage(

@@ -12,7 +12,9 @@ Two forms, at the top level (every stage) and/or under ``stages.<stage>``
         "customers": {"user_pool_name": "customers-prod", "default": true},
         "staff": {"user_pool_id": "eu-west-1_XyZ", "on_conflict": "replace"}}}
 
-A single-pool section is the pool alias ``default``.  The ``--user-pool-id``
+A single-pool section is the pool alias ``default``.  ``precompile_bytecode``
+(either form, default true) is about the deployment zip, not a pool: see
+:func:`precompile_bytecode`.  The ``--user-pool-id``
 flag, then the ``CHALICE_COGNITO_USER_POOL_ID`` environment variable, override
 the default pool's id.  Loading is pure (no AWS): names are resolved later by
 :meth:`chalice_cognito.deploy.wiring.Wiring.resolve_pool`.
@@ -73,6 +75,9 @@ _MULTI_KEYS = (
     "confirm_delay_seconds",
 )
 _SINGLE_KEYS = _POOL_KEYS
+#: keys about the project, not a pool: allowed in the section (either form,
+#: top level or stage) but not inside a ``user_pools`` entry
+PROJECT_KEYS = ("precompile_bytecode",)
 
 _POOL_ID_RE = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
 
@@ -134,6 +139,9 @@ class CognitoConfig:
 
     stage: str
     pools: Mapping[str, PoolSettings] = field(default_factory=dict)
+    #: ship checked-hash ``.pyc`` files in the deployment zip (see
+    #: :mod:`chalice_cognito.deploy.bytecode`); ``precompile_bytecode`` key
+    precompile_bytecode: bool = True
 
     @property
     def default_alias(self) -> Optional[str]:
@@ -229,6 +237,7 @@ def load_cognito_config(
         _normalise(top, "cognito"), _normalise(stage_section, f"stages.{stage}.cognito")
     )
     pools = {alias: _build(alias, entry) for alias, entry in merged.items()}
+    precompile = precompile_bytecode(data, stage)
 
     override = user_pool_id or env.get(ENV_USER_POOL_ID) or None
     if override:
@@ -236,7 +245,7 @@ def load_cognito_config(
             raise ConfigError(
                 f"User pool id override {override!r} is not a pool id (<region>_<id>)."
             )
-        cfg = CognitoConfig(stage=stage, pools=pools)
+        cfg = CognitoConfig(stage=stage, pools=pools, precompile_bytecode=precompile)
         alias = cfg.default_alias if pools else DEFAULT_ALIAS
         if alias is None:
             raise ConfigError(
@@ -267,7 +276,29 @@ def load_cognito_config(
         raise ConfigError(
             f"Several pools are marked default: {', '.join(defaults)}; mark only one."
         )
-    return CognitoConfig(stage=stage, pools=pools)
+    return CognitoConfig(stage=stage, pools=pools, precompile_bytecode=precompile)
+
+
+def precompile_bytecode(config: Mapping[str, Any], stage: str) -> bool:
+    """The ``precompile_bytecode`` key of ``stage`` (stage section, then top level; default true).
+
+    Read on its own by the packagers (``chalice_hooks.create_build_stage``),
+    which need this key but not the pools (whose checks may depend on CLI
+    flags the build stage does not see).
+    """
+    value: Any = True
+    stages = config.get("stages") or {}
+    stage_data = stages.get(stage) if isinstance(stages, Mapping) else None
+    stage_section = (stage_data or {}).get("cognito") if isinstance(stage_data, Mapping) else None
+    for where, section in (
+        ("cognito", _section(config.get("cognito"), "cognito")),
+        (f"stages.{stage}.cognito", _section(stage_section, f"stages.{stage}.cognito")),
+    ):
+        if section is not None and "precompile_bytecode" in section:
+            value = section["precompile_bytecode"]
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: precompile_bytecode must be true or false.")
+    return bool(value)
 
 
 def _section(value: Any, where: str) -> Optional[Mapping[str, Any]]:
@@ -292,13 +323,14 @@ def _normalise(section: Optional[Mapping[str, Any]], where: str) -> Dict[str, Di
     if section is None:
         return {}
     if "user_pools" not in section:
-        _check_keys(section, _SINGLE_KEYS, where)
-        return {DEFAULT_ALIAS: {**section, "default": True}} if section else {}
-    _check_keys(section, _MULTI_KEYS, where)
+        _check_keys(section, (*_SINGLE_KEYS, *PROJECT_KEYS), where)
+        pool = {k: v for k, v in section.items() if k not in PROJECT_KEYS}
+        return {DEFAULT_ALIAS: {**pool, "default": True}} if pool else {}
+    _check_keys(section, (*_MULTI_KEYS, *PROJECT_KEYS), where)
     pools = section["user_pools"]
     if not isinstance(pools, Mapping) or not pools:
         raise ConfigError(f"{where}.user_pools must be a non-empty object of alias -> pool.")
-    shared = {k: v for k, v in section.items() if k != "user_pools"}
+    shared = {k: v for k, v in section.items() if k != "user_pools" and k not in PROJECT_KEYS}
     out: Dict[str, Dict[str, Any]] = {}
     for alias, entry in pools.items():
         entry_where = f"{where}.user_pools.{alias}"
