@@ -1,0 +1,373 @@
+"""Precompiled bytecode in the real deployment zips, and Python really using it.
+
+How "really using it" is proven: each check runs a fresh interpreter as Lambda
+does (``-S -E -B``: no site-packages, no environment, no bytecode writes) on
+the extracted files, with ``SourceFileLoader.source_to_code`` wrapped to
+record every source the import system *compiles*.  It is only called when no
+valid pyc is found at the PEP 3147 path (missing, wrong place, bad header,
+stale hash), so "nothing under the extracted dir was compiled" fails for any
+of those.  The opt-out zip is the control: the same probe then lists the app's
+sources, so the probe itself can see compilation.
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+from chalice.config import Config
+from chalice.deploy.deployer import DeploymentPackager, ManagedLayerDeploymentPackager
+from chalice.deploy.swagger import TemplatedSwaggerGenerator
+from chalice.utils import UI, OSUtils
+
+from chalice_cognito.deploy import bytecode, chalice_hooks
+
+RUNNING = f"python{sys.version_info.major}.{sys.version_info.minor}"
+TAG = str(sys.implementation.cache_tag)
+EVENT = Path(__file__).resolve().parents[2] / "fixtures" / "events" / "PreSignUp_SignUp.json"
+
+APP = """
+import tinydep
+from chalicelib import rules
+from chalice_cognito import Chalice
+
+app = Chalice(app_name="bytes")
+
+
+@app.cognito_trigger("PreSignUp")
+def pre_sign_up(event):
+    event.response.auto_confirm_user = rules.AUTO
+    event.response.auto_verify_email = tinydep.shout("x") == "X"
+"""
+
+#: the wrapped compiler, then: put sys.path together, import, optionally call a handler
+PROBE = """
+import importlib.machinery, json, sys
+compiled = []
+_original = importlib.machinery.SourceFileLoader.source_to_code
+def _recording(self, data, path, *args, **kwargs):
+    compiled.append(path)
+    return _original(self, data, path, *args, **kwargs)
+importlib.machinery.SourceFileLoader.source_to_code = _recording
+spec = json.loads(sys.argv[1])
+sys.path[:] = [spec["root"]] + [p for p in sys.path if p] + spec["after"]
+out = {"values": {}, "files": {}}
+for name in spec["modules"]:
+    module = __import__(name, fromlist=["_"])
+    out["files"][name] = [module.__file__, getattr(module, "__cached__", None)]
+    if hasattr(module, "X"):
+        out["values"][name] = module.X
+if spec.get("event"):
+    app = sys.modules["app"]
+    result = getattr(app, spec["handler"])(json.load(open(spec["event"])), None)
+    out["result"] = result
+out["compiled"] = compiled
+print(json.dumps(out))
+"""
+
+
+def probe(
+    root: Path,
+    modules: List[str],
+    after: Optional[List[str]] = None,
+    handler: Optional[str] = None,
+) -> Dict[str, Any]:
+    spec = {
+        "root": str(root),
+        "modules": modules,
+        "after": after or [],
+        "handler": handler,
+        "event": str(EVENT) if handler else None,
+    }
+    env = {"PATH": os.environ.get("PATH", "")}  # -E ignores PYTHON*; nothing else leaks
+    done = subprocess.run(
+        [sys.executable, "-S", "-E", "-B", "-c", PROBE, json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(root),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: Dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def compiled_under(result: Dict[str, Any], root: Path) -> List[str]:
+    return [p for p in result["compiled"] if Path(p).resolve().is_relative_to(root.resolve())]
+
+
+# -- compile_tree and the import system --------------------------------------------
+
+
+def test_tree_pyc_is_used_and_an_edited_source_wins(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "data").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "same.py").write_text("X = 'same'\n")
+    (pkg / "edited.py").write_text("X = 'before'\n")
+    (pkg / "data" / "py2.py").write_text("print 'not python 3'\n")
+
+    assert bytecode.compile_tree(str(tmp_path), TAG) == 3  # py2.py skipped, no error
+    assert not (pkg / "data" / "__pycache__").exists()
+    for name in ("__init__", "same", "edited"):
+        assert (pkg / "__pycache__" / f"{name}.{TAG}.pyc").is_file()
+
+    # checked-hash: a source edited after packaging is compiled, its stale pyc ignored
+    (pkg / "edited.py").write_text("X = 'after'\n")
+    # the pyc header of the source on disk, with other code behind it: loading
+    # 'from pyc' proves Python accepted our header at our path without compiling
+    spliced = b"X = 'from source'\n"
+    (pkg / "spliced.py").write_bytes(spliced)
+    header = bytecode.compile_source(spliced, "pkg/spliced.py")
+    body = bytecode.compile_source(b"X = 'from pyc'\n", "pkg/spliced.py")
+    assert header is not None and body is not None
+    (pkg / "__pycache__" / f"spliced.{TAG}.pyc").write_bytes(header[:16] + body[16:])
+
+    result = probe(tmp_path, ["pkg.same", "pkg.edited", "pkg.spliced"])
+    assert result["values"] == {
+        "pkg.same": "same",
+        "pkg.edited": "after",
+        "pkg.spliced": "from pyc",
+    }
+    assert compiled_under(result, tmp_path) == [str(pkg / "edited.py")]
+
+
+# -- the packagers -----------------------------------------------------------------
+
+
+class FakeDependencyBuilder:
+    """Lays out one tiny pure-Python "wheel" as Chalice's DependencyBuilder installs it."""
+
+    def build_site_packages(self, abi: str, requirements: str, target: str) -> None:
+        site = Path(target)
+        (site / "tinydep" / "templates").mkdir(parents=True)
+        (site / "tinydep" / "__init__.py").write_text("def shout(s):\n    return s.upper()\n")
+        (site / "tinydep" / "templates" / "py2_script.py").write_text("print 'py2'\n")
+        info = site / "tinydep-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: tinydep\nVersion: 1.0\n")
+        (info / "RECORD").write_text("tinydep/__init__.py,,\n")
+
+
+def make_project(root: Path) -> Path:
+    (root / ".chalice").mkdir(parents=True)
+    (root / "chalicelib").mkdir()
+    (root / "app.py").write_text(APP)
+    (root / "chalicelib" / "__init__.py").write_text("")
+    (root / "chalicelib" / "rules.py").write_text("AUTO = True\n")
+    # what a local run leaves behind: a timestamp-based pyc at the very path of ours
+    (root / "chalicelib" / "__pycache__").mkdir()
+    (root / "chalicelib" / "__pycache__" / f"rules.{TAG}.pyc").write_bytes(b"local junk")
+    (root / "requirements.txt").write_text("tinydep==1.0\n")
+    return root
+
+
+def packager(kind: Any = chalice_hooks.CognitoLambdaDeploymentPackager, **kw: Any) -> Any:
+    return kind(
+        osutils=OSUtils(),
+        dependency_builder=FakeDependencyBuilder(),
+        ui=UI(),
+        architecture="x86_64",
+        **kw,
+    )
+
+
+def extract(zip_path: str, target: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(target)
+    return target
+
+
+def venv_site_packages() -> str:
+    # pydantic (not in the test's zip, as no pip runs) comes last on the path
+    return sysconfig.get_paths()["purelib"]
+
+
+def test_lambda_zip_ships_bytecode_python_uses(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    built = packager()
+    zip_path = built.create_deployment_package(str(project), RUNNING)
+    with zipfile.ZipFile(zip_path) as archive:
+        infos = archive.infolist()
+        names = [i.filename for i in infos]
+        local_rules = archive.read(f"chalicelib/__pycache__/rules.{TAG}.pyc")
+    assert len(names) == len(set(names)), "duplicate zip entries"
+    sources = [n for n in names if n.endswith(".py")]
+    for wanted in ("app.py", "chalice/app.py", "chalice/__init__.py", "chalicelib/rules.py"):
+        assert wanted in sources
+    assert "chalice_cognito/dispatch.py" in sources and "tinydep/__init__.py" in sources
+    missing = [
+        s
+        for s in sources
+        if bytecode.pyc_zip_path(s, TAG) not in names and not s.endswith("py2_script.py")
+    ]
+    assert missing == []
+    assert bytecode.pyc_zip_path("tinydep/templates/py2_script.py", TAG) not in names
+    pycs = [n for n in names if n.endswith(".pyc")]
+    assert len(pycs) == len(sources) - 1 == built.compiled_files
+    assert local_rules != b"local junk"
+    # Lambda runs the code as another user: every entry must be world-readable
+    assert all((i.external_attr >> 16) & 0o444 == 0o444 for i in infos if i.filename in pycs)
+
+    root = extract(zip_path, tmp_path / "task")
+    modules = ["app", "chalice.app", "chalice_cognito.dispatch", "chalicelib.rules", "tinydep"]
+    result = probe(root, modules, after=[venv_site_packages()], handler="pre_sign_up")
+    assert result["result"]["response"]["autoConfirmUser"] is True
+    assert result["result"]["response"]["autoVerifyEmail"] is True
+    for name, (file, cached) in result["files"].items():
+        assert Path(file).resolve().is_relative_to(root.resolve()), name
+        assert cached and Path(cached).is_file(), name
+    assert compiled_under(result, root) == []
+
+
+def test_opt_out_ships_sources_only_under_another_zip_name(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    on = packager().deployment_package_filename(str(project), RUNNING)
+    off_packager = packager(precompile_bytecode=False)
+    off = off_packager.create_deployment_package(str(project), RUNNING)
+    assert os.path.basename(off) != os.path.basename(on)
+    assert off_packager.compiled_files == 0
+    with zipfile.ZipFile(off) as archive:
+        names = archive.namelist()
+    # stock Chalice behaviour: a chalicelib/__pycache__ left by local runs goes in as is
+    assert [n for n in names if n.endswith(".pyc")] == [f"chalicelib/__pycache__/rules.{TAG}.pyc"]
+
+    # the control for the probe: without bytecode, it sees the sources compiled
+    root = extract(off, tmp_path / "task")
+    result = probe(root, ["app"], after=[venv_site_packages()])
+    compiled = compiled_under(result, root)
+    for source in (
+        "app.py",
+        "chalice/app.py",
+        "chalice_cognito/dispatch.py",
+        "tinydep/__init__.py",
+    ):
+        assert str(root / source) in compiled
+
+
+def test_zip_name_follows_the_tag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = make_project(tmp_path / "proj")
+
+    def name(**kw: Any) -> str:
+        built: chalice_hooks.CognitoLambdaDeploymentPackager = packager(**kw)
+        return os.path.basename(built.deployment_package_filename(str(project), RUNNING))
+
+    on, off = name(), name(precompile_bytecode=False)
+    assert on == name() and off != on
+    # a runtime other than the packaging interpreter's gets no bytecode: Chalice's own name
+    other = "python3.10" if RUNNING != "python3.10" else "python3.12"
+    assert packager().deployment_package_filename(str(project), other) == packager(
+        precompile_bytecode=False
+    ).deployment_package_filename(str(project), other)
+    monkeypatch.setattr(bytecode, "bytecode_tag", lambda version: "cpython-399")
+    assert name() not in (on, off)
+
+
+def test_other_runtime_gets_no_bytecode(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    other = "python3.10" if RUNNING != "python3.10" else "python3.12"
+    zip_path = packager().create_deployment_package(str(project), other)
+    with zipfile.ZipFile(zip_path) as archive:
+        pycs = [n for n in archive.namelist() if n.endswith(".pyc")]
+    assert pycs == [f"chalicelib/__pycache__/rules.{TAG}.pyc"]  # the local one, as stock
+
+
+def test_layer_and_app_only_zips(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    layer = packager(chalice_hooks.CognitoLayerDeploymentPackager)
+    with zipfile.ZipFile(layer.create_deployment_package(str(project), RUNNING)) as archive:
+        names = archive.namelist()
+    prefix = f"python/lib/{RUNNING}/site-packages/"
+    assert f"{prefix}tinydep/__pycache__/__init__.{TAG}.pyc" in names
+    assert not [n for n in names if not n.startswith(prefix)]
+    assert not [n for n in names if n.endswith(f"py2_script.{TAG}.pyc")]
+    assert os.path.basename(layer.deployment_package_filename(str(project), RUNNING)) != (
+        os.path.basename(
+            packager(
+                chalice_hooks.CognitoLayerDeploymentPackager, precompile_bytecode=False
+            ).deployment_package_filename(str(project), RUNNING)
+        )
+    )
+
+    app_only = packager(chalice_hooks.CognitoAppOnlyDeploymentPackager)
+    zip_path = app_only.create_deployment_package(str(project), RUNNING)
+    assert os.path.basename(zip_path).startswith("appcode-")
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+    for source in ("app.py", "chalice/app.py", "chalice_cognito/dispatch.py"):
+        assert bytecode.pyc_zip_path(source, TAG) in names
+    off = packager(chalice_hooks.CognitoAppOnlyDeploymentPackager, precompile_bytecode=False)
+    assert off.deployment_package_filename(str(project), RUNNING) != zip_path
+
+
+def test_injected_app_replaces_its_bytecode(tmp_path: Path) -> None:
+    # Chalice 1.34 never calls inject_latest_app itself; if anything does, the
+    # app's pyc at the zip root must not survive next to a new app.py.
+    project = make_project(tmp_path / "proj")
+    built = packager()
+    zip_path = built.create_deployment_package(str(project), RUNNING)
+    new_app = APP.replace('app_name="bytes"', 'app_name="bytes2"')
+    (project / "app.py").write_text(new_app)
+    built.inject_latest_app(zip_path, str(project))
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+        pyc = archive.read(f"__pycache__/app.{TAG}.pyc")
+    assert names.count(f"__pycache__/app.{TAG}.pyc") == 1
+    assert len(names) == len(set(names))
+    fresh = bytecode.compile_source(new_app.encode(), "app.py")
+    assert fresh is not None
+    # the header carries the new source's hash (marshal's output itself may
+    # differ between two compilations, by reference flags)
+    assert pyc[:16] == fresh[:16]
+    assert "bytes2" in marshal.loads(pyc[16:]).co_consts
+
+
+# -- the config key reaches the packagers --------------------------------------------
+
+
+def _packagers(stage: Any) -> List[Any]:
+    found: List[Any] = []
+    for step in stage._steps:
+        if isinstance(step, DeploymentPackager):
+            found.append(step._packager)
+        elif isinstance(step, ManagedLayerDeploymentPackager):
+            found += [step._lambda_packager, step._layer_packager]
+    return found
+
+
+@pytest.mark.parametrize("automatic_layer", [False, True])
+@pytest.mark.parametrize(
+    ("on_disk", "expected"),
+    [
+        ({}, True),
+        ({"cognito": {"user_pool_id": "eu-west-1_AbC", "precompile_bytecode": False}}, False),
+        (
+            {
+                "cognito": {"precompile_bytecode": False},
+                "stages": {"dev": {"cognito": {"precompile_bytecode": True}}},
+            },
+            True,
+        ),
+    ],
+)
+def test_build_stage_packagers_follow_the_config(
+    on_disk: Dict[str, Any], expected: bool, automatic_layer: bool
+) -> None:
+    config = Config(
+        chalice_stage="dev",
+        user_provided_params={"project_dir": "/nonexistent"},
+        config_from_disk={**on_disk, "automatic_layer": automatic_layer},
+    )
+    stage = chalice_hooks.create_build_stage(OSUtils(), UI(), TemplatedSwaggerGenerator(), config)
+    found = _packagers(stage)
+    assert len(found) == (2 if automatic_layer else 1)
+    assert [p.precompile_bytecode for p in found] == [expected] * len(found)
