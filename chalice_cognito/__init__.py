@@ -14,7 +14,12 @@ is never imported from here.
 """
 
 from chalice_cognito.app import Blueprint, Chalice, TriggerRegistration, registered_triggers
-from chalice_cognito.catalogue import TRIGGERS, TriggerSpec, UnknownTriggerError
+from chalice_cognito.catalogue import (
+    TRIGGERS,
+    TriggerDeclarationError,
+    TriggerSpec,
+    UnknownTriggerError,
+)
 from chalice_cognito.dispatch import ResponseValidationError, TriggerError
 
 __version__ = "0.1.0"
@@ -24,6 +29,7 @@ __all__ = [
     "Blueprint",
     "Chalice",
     "ResponseValidationError",
+    "TriggerDeclarationError",
     "TriggerError",
     "TriggerRegistration",
     "TriggerSpec",

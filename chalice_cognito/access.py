@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence, Tuple, Union
 
-from chalice_cognito.catalogue import did_you_mean
+from chalice_cognito.catalogue import TriggerDeclarationError, did_you_mean
 
 #: IAM service prefix of the Cognito user pools API.
 SERVICE_PREFIX = "cognito-idp"
@@ -247,7 +247,7 @@ _PUBLIC = frozenset(PUBLIC_ACTIONS)
 _ACCOUNT = frozenset(ACCOUNT_ACTIONS)
 
 
-class UnknownActionError(ValueError):
+class UnknownActionError(TriggerDeclarationError):
     """An ``access=`` entry that is not a grantable Cognito action or group."""
 
 

@@ -14,7 +14,12 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import chalice.app as chalice_app
 
-from chalice_cognito.catalogue import TriggerSpec, check_version, get_trigger
+from chalice_cognito.catalogue import (
+    TriggerDeclarationError,
+    TriggerSpec,
+    check_version,
+    get_trigger,
+)
 from chalice_cognito.dispatch import TriggerDispatcher
 
 #: Name of the attribute that marks a registered handler as a Cognito trigger.
@@ -78,14 +83,17 @@ class CognitoTriggerAPI:
         spec = get_trigger(trigger)
         effective_version = check_version(spec, version)
         if user_pool is not None and (not isinstance(user_pool, str) or not user_pool):
-            raise ValueError(
+            raise TriggerDeclarationError(
                 "user_pool must be the non-empty name of a pool in the cognito config."
             )
         access_tuple = _check_access(tuple(access))
 
         def _decorator(func: Callable[..., Any]) -> Any:
             if not callable(func):
-                raise TypeError(f"@cognito_trigger({trigger!r}) must decorate a function.")
+                raise TriggerDeclarationError(
+                    f"@cognito_trigger({trigger!r}) must decorate a function, "
+                    f"not {type(func).__name__}."
+                )
             registration = TriggerRegistration(
                 trigger=spec.name,
                 function_name=name or func.__name__,
@@ -110,7 +118,7 @@ def _claim(slots: Dict[Tuple[Optional[str], str], str], registration: TriggerReg
     """Record ``registration``'s slot in ``slots``; refuse a second handler for it."""
     holder = slots.get(registration.slot)
     if holder is not None:
-        raise ValueError(
+        raise TriggerDeclarationError(
             f"Two handlers for the Cognito trigger {_slot_label(registration.slot)}: "
             f"{holder!r} and {registration.function_name!r}. A pool has one function "
             "per trigger; remove one, or give it user_pool=<another pool>."

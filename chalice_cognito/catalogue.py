@@ -271,7 +271,16 @@ _BY_PREFIX: Mapping[str, TriggerSpec] = {t.source_prefix.lower(): t for t in TRI
 KMS_KEY_CONFIG_KEY = "KMSKeyID"
 
 
-class UnknownTriggerError(ValueError):
+class TriggerDeclarationError(ValueError):
+    """An ``@app.cognito_trigger(...)`` declaration that cannot work.
+
+    Raised while the app module is imported (decoration time), never inside
+    Lambda, so ``chalice-cognito deploy`` can name the line and the fix
+    instead of printing a traceback.
+    """
+
+
+class UnknownTriggerError(TriggerDeclarationError):
     """A trigger name or triggerSource that is not in the catalogue."""
 
 
@@ -317,13 +326,13 @@ def check_version(spec: TriggerSpec, version: Optional[str]) -> Optional[str]:
     if not spec.versions or spec.versions == (spec.default_version,):
         if spec.versions and version == spec.default_version:
             return version
-        raise ValueError(
+        raise TriggerDeclarationError(
             f"Trigger {spec.name!r} takes no version argument"
             + (f" (Cognito only accepts {spec.default_version})" if spec.versions else "")
             + "; remove version=."
         )
     if version not in spec.versions:
-        raise ValueError(
+        raise TriggerDeclarationError(
             f"Invalid version {version!r} for trigger {spec.name!r}."
             f"{did_you_mean(str(version), spec.versions)} "
             f"Valid versions: {', '.join(spec.versions)}."

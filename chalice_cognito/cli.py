@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import botocore.exceptions
+import chalice
 import click
 from chalice import __version__ as chalice_version
 from chalice import cli as chalice_cli
@@ -43,8 +44,10 @@ from chalice.deploy.deployer import ChaliceDeploymentError
 from chalice.deploy.validate import ExperimentalFeatureError, validate_lambda_architecture
 from chalice.utils import UI, create_zip_file
 
+import chalice_cognito
 from chalice_cognito import __version__
 from chalice_cognito.app import registered_triggers
+from chalice_cognito.catalogue import TriggerDeclarationError
 from chalice_cognito.deploy import chalice_hooks
 from chalice_cognito.deploy.config import (
     ENV_USER_POOL_ID,
@@ -576,10 +579,13 @@ def package(
     # command, not let it write a template without the wiring.
     from chalice_cognito.iac import package as iac
 
+    # Loaded outside the try below: a bad @app.cognito_trigger line is reported
+    # by main() with its file and line, not as a config error.
+    chalice_app = config.chalice_app
     try:
         # Before any output exists: a failed command must not leave a
         # deployable template without the wiring in OUT.
-        iac.check_package_config(config.chalice_app, config, stage, user_pool_id=user_pool_id)
+        iac.check_package_config(chalice_app, config, stage, user_pool_id=user_pool_id)
     except ValueError as error:
         raise _fail(str(error)) from None
     options = factory.create_package_options()
@@ -840,6 +846,28 @@ _register_local_commands()
 # -- entry point -------------------------------------------------------------------------
 
 
+def _declaration_site(error: BaseException) -> str:
+    """``app.py:12: `` for the innermost traceback frame outside chalice and chalice_cognito."""
+    library_dirs = tuple(
+        os.path.dirname(os.path.abspath(module.__file__ or "")) + os.sep
+        for module in (chalice, chalice_cognito)
+    )
+    user_frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not os.path.abspath(frame.filename).startswith(library_dirs)
+        and not frame.filename.startswith("<")
+    ]
+    if not user_frames:
+        return ""
+    frame = user_frames[-1]
+    try:
+        shown = os.path.relpath(frame.filename)
+    except ValueError:  # another drive on Windows
+        shown = frame.filename
+    return f"{shown}:{frame.lineno}: "
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Console-script entry point; returns the exit status."""
     try:
@@ -866,6 +894,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     except ExperimentalFeatureError as e:
         click.echo(str(e))
+        return 2
+    except TriggerDeclarationError as e:
+        # A mistake in an @app.cognito_trigger(...) line, found while Chalice
+        # imports the app: the line and the fix, not Chalice's traceback.
+        click.echo(f"Error: {_declaration_site(e)}{e}", err=True)
         return 2
     except Exception:
         click.echo(traceback.format_exc(), err=True)

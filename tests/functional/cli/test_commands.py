@@ -202,3 +202,37 @@ def test_stock_commands_are_chalices_own_and_behave_the_same(tmp_path, run_cli, 
     theirs = run_cli(project, "gen-policy", stock=True)
     assert ours.exit_code == theirs.exit_code == 0
     assert ours.out == theirs.out and '"Version": "2012-10-17"' in ours.out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("deploy",), ("plan",), ("package", "out")],
+)
+def test_a_bad_declaration_is_one_line_naming_the_app_line_and_the_fix(
+    tmp_path, run_cli, h, aws, command
+) -> None:
+    pool = h.create_pool()
+    project = h.write_project(
+        tmp_path / "tiny",
+        """
+        from chalice_cognito import Chalice
+
+        app = Chalice(app_name="tiny")
+
+
+        @app.cognito_trigger("PreSignup")
+        def pre_sign_up(event):
+            return event
+        """,
+        {"dev": {"cognito": {"user_pool_id": pool["Id"]}}},
+    )
+    result = run_cli(project, *command)
+    assert result.exit_code == 2
+    # the command runs in the project directory: app.py, line of the decorator
+    assert result.err.startswith("Error: app.py:7: Unknown Cognito trigger 'PreSignup'."), (
+        result.err
+    )
+    assert "Did you mean 'PreSignUp'?" in result.err
+    assert "Traceback" not in result.err
+    assert h.lambda_config(pool["Id"]) == {}
+    assert not (project / "out").exists()

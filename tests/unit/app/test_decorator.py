@@ -8,7 +8,7 @@ import pytest
 from chalice.test import Client
 
 from chalice_cognito import Blueprint, Chalice, registered_triggers
-from chalice_cognito.catalogue import UnknownTriggerError
+from chalice_cognito.catalogue import TriggerDeclarationError, UnknownTriggerError
 
 EVENT = {
     "version": "1",
@@ -85,14 +85,15 @@ def test_versions_are_recorded() -> None:
     ("args", "kwargs", "error", "message"),
     [
         (("PreSignup",), {}, UnknownTriggerError, "Did you mean 'PreSignUp'"),
-        (("PreSignUp",), {"version": "V2_0"}, ValueError, "takes no version"),
+        (("PreSignUp",), {"version": "V2_0"}, TriggerDeclarationError, "takes no version"),
         (
             ("PreTokenGeneration",),
             {"version": "V4_0"},
-            ValueError,
+            TriggerDeclarationError,
             "Valid versions: V1_0, V2_0, V3_0",
         ),
-        (("PreSignUp",), {"user_pool": ""}, ValueError, "user_pool"),
+        (("PreSignUp",), {"user_pool": ""}, TriggerDeclarationError, "user_pool"),
+        (("PreSignUp",), {"access": ["AdminGetUsr"]}, TriggerDeclarationError, "AdminGetUser"),
     ],
 )
 def test_errors_at_decoration_time(args: Any, kwargs: Any, error: type, message: str) -> None:
@@ -100,6 +101,19 @@ def test_errors_at_decoration_time(args: Any, kwargs: Any, error: type, message:
     with pytest.raises(error, match=message):
         app.cognito_trigger(*args, **kwargs)
     assert app.pure_lambda_functions == []
+
+
+def test_decorating_a_non_callable_is_a_declaration_error() -> None:
+    app = _app()
+    with pytest.raises(TriggerDeclarationError, match="must decorate a function, not str"):
+        app.cognito_trigger("PreSignUp")("pre_sign_up")
+    assert app.pure_lambda_functions == []
+
+
+def test_declaration_errors_stay_value_errors() -> None:
+    # Code written against the first release caught ValueError.
+    assert issubclass(TriggerDeclarationError, ValueError)
+    assert issubclass(UnknownTriggerError, TriggerDeclarationError)
 
 
 def test_two_handlers_for_one_slot_are_refused() -> None:
