@@ -335,24 +335,16 @@ def _add_grants(
 
 
 def default_grant_statements(binding: Binding, pool_arn: Any, kms_key: Any) -> List[Dict[str, Any]]:
-    """IAM statements a trigger function needs on its pool.
+    """IAM statements a trigger function needs on its pool: the deploy's own builder.
 
-    ``access=[...]`` actions on exactly the pool's ARN, and ``kms:Decrypt`` on
-    the pool's key for the custom senders (they decrypt the code).  Used when
-    no other provider (``chalice_cognito.deploy.grants``) is given.
+    :func:`chalice_cognito.deploy.grants.statements_for` (``access=`` actions on
+    exactly the pool's ARN, ``kms:Decrypt`` on exactly the pool's key for the
+    custom senders), so a template grants what ``chalice-cognito deploy``
+    grants and nothing looser.  Used when no other provider is given.
     """
-    statements: List[Dict[str, Any]] = []
-    if binding.registration.access:
-        statements.append(
-            {
-                "Effect": "Allow",
-                "Action": [f"cognito-idp:{a}" for a in binding.registration.access],
-                "Resource": pool_arn,
-            }
-        )
-    if binding.spec.requires_kms and kms_key is not None:
-        statements.append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key})
-    return statements
+    from chalice_cognito.deploy.grants import statements_for
+
+    return [dict(s) for s in statements_for(binding.registration, [pool_arn], kms_key)]
 
 
 def _add_sender_environment(function: Dict[str, Any], kms_key: Any) -> None:

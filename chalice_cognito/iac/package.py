@@ -65,7 +65,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
 from chalice_cognito.app import registered_triggers
 from chalice_cognito.iac import cloudformation, terraform
@@ -203,12 +203,7 @@ def _remove_stale(out_dir: str, *names: str) -> None:
 
 def default_grants_provider() -> GrantProvider:
     """The deploy half's grants builder (:func:`chalice_cognito.deploy.grants.statements_for`)."""
-    from chalice_cognito.deploy.grants import statements_for
-
-    def provider(binding: Binding, pool_arn: Any, kms_key: Any) -> Sequence[Mapping[str, Any]]:
-        return statements_for(binding.registration, [pool_arn], kms_key)
-
-    return provider
+    return cloudformation.default_grant_statements
 
 
 # -- formats ---------------------------------------------------------------------

@@ -308,10 +308,12 @@ def test_default_grants_scope_access_to_the_pool() -> None:
         parse_pools({"user_pool_id": "us-east-1_A"}),
     )[0]
     statements = cfn.default_grant_statements(binding, {"Ref": "PoolArn"}, None)
+    # the same statements `chalice-cognito deploy` grants (deploy.grants), not a looser copy
     assert statements == [
         {
+            "Sid": "ChaliceCognitoAccessP",
             "Effect": "Allow",
             "Action": ["cognito-idp:AdminAddUserToGroup"],
-            "Resource": {"Ref": "PoolArn"},
+            "Resource": [{"Ref": "PoolArn"}],
         }
     ]
