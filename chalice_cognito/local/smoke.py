@@ -130,12 +130,10 @@ class SmokeCall:
         return f"{self.function_name} ({self.event.get('triggerSource', '?')}{extra})"
 
 
-#: Modules the Lambda Python runtime provides outside the zip: a handler that
-#: needs them cannot run in the isolated interpreter, which is not a zip defect.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3")
-
 #: Import names of the AWS SDK the Lambda Python runtime ships outside the zip
-#: (the distributions of ``chalice_hooks.LAMBDA_RUNTIME_PROVIDED``).
+#: (the distributions of ``chalice_hooks.LAMBDA_RUNTIME_PROVIDED``).  A handler
+#: that fails to import one of them in the isolated interpreter "needs the
+#: runtime": not a zip defect.
 LAMBDA_RUNTIME_MODULES = (
     "boto3",
     "botocore",
@@ -347,7 +345,7 @@ def _run_in(
         "extra_paths": extra_paths,
         "forbidden_roots": forbidden_roots,
         "arn_prefix": f"arn:aws:lambda:{region}:{account}:function:",
-        "runtime_provided": list(RUNTIME_PROVIDED),
+        "runtime_provided": list(LAMBDA_RUNTIME_MODULES),
         "calls": [
             {
                 "function_name": c.function_name,
