@@ -14,8 +14,9 @@ and are covered by tests against that version):
   (attach new ARNs, detach vanished slots), and only then the held-back
   deletions: no gap, no dangling trigger.
 * packagers that add the plugin's *runtime half* (and its pydantic
-  requirement) to the deployment zip, never its deploy-time half, and leave
-  out the AWS SDK the Lambda runtime already provides;
+  requirement) to the deployment zip, never its deploy-time half, leave
+  out the AWS SDK the Lambda runtime already provides, and ship checked-hash
+  bytecode for every source (:mod:`.bytecode`: no compiling at cold start);
 * :func:`create_build_stage` -- Chalice's build stage with those packagers and
   extra steps (the ``access=`` grants step of :mod:`.grants`);
 * :func:`cognito_analyzer` -- lets Chalice's policy autogeneration see boto3
