@@ -71,7 +71,8 @@ def test_zip_contents(deployed_example) -> None:
         names = archive.namelist()
     size = zip_path.stat().st_size
     print(f"\ndeployment zip {zip_path.name}: {size} bytes ({size / 1048576:.1f} MiB)")
-    assert size < 10 * 1048576  # no 22 MB of boto3/botocore/pip wheels
+    # no 22 MB of boto3/botocore/pip wheels; ~2 MB of it is the shipped bytecode (.pyc)
+    assert size < 12 * 1048576
     for required in (
         "app.py",
         "chalice/app.py",
