@@ -17,9 +17,10 @@ goals, so they mean the same on a slow CI machine:
 
 Timings are CPU time of the measuring process (``time.process_time``): the
 machine is shared, and wall time mostly measured the other processes.  Cold
-starts also report wall time.  chalice-cognito's zip ships checked-hash
-``.pyc`` files; its "sources only" row strips them, to compare the runtime
-code alone with the stock zips on equal terms.  The "floor" row is a Chalice
+starts also report wall time.  chalice-cognito's app is packaged twice: by
+default (sources only, like the stock zips: the runtime code on equal terms)
+and with ``precompile_bytecode`` on (checked-hash ``.pyc`` files in the zip).
+The "floor" row is a Chalice
 app with one trivial pydantic model: what any pydantic-validating Chalice
 handler pays (pydantic's model machinery, its plugin discovery via
 importlib.metadata, chalice.app) before doing any work of its own.  Zips are
@@ -304,7 +305,7 @@ def _variants() -> List[Tuple[str, str, str, str, bool]]:
     ]
 
 
-def _package(key: str, source: str, requirements: str, ours: bool) -> Path:
+def _package(key: str, source: str, requirements: str, ours: bool, bytecode: bool = False) -> Path:
     """Build the variant's real deployment zip: chalice-cognito's packager or stock Chalice's."""
     from chalice.deploy import packager
     from chalice.utils import UI, OSUtils
@@ -325,20 +326,23 @@ def _package(key: str, source: str, requirements: str, ours: bool) -> Path:
         osutils=osutils,
         pip_runner=packager.PipRunner(pip=packager.SubprocessPip(osutils), osutils=osutils),
     )
-    cls = CognitoLambdaDeploymentPackager if ours else packager.LambdaDeploymentPackager
     python = f"python{sys.version_info.major}.{sys.version_info.minor}"
     with open(os.devnull, "w") as quiet:
-        built = cls(
-            osutils=osutils, dependency_builder=builder, ui=UI(out=quiet, err=quiet)
-        ).create_deployment_package(str(project), python)
+        ui = UI(out=quiet, err=quiet)
+        if ours:
+            built = CognitoLambdaDeploymentPackager(
+                osutils=osutils, dependency_builder=builder, ui=ui, precompile_bytecode=bytecode
+            ).create_deployment_package(str(project), python)
+        else:
+            built = packager.LambdaDeploymentPackager(
+                osutils=osutils, dependency_builder=builder, ui=ui
+            ).create_deployment_package(str(project), python)
     return Path(built)
 
 
-def _extract(zip_path: Path, target: Path, keep_bytecode: bool) -> Path:
+def _extract(zip_path: Path, target: Path) -> Path:
     with zipfile.ZipFile(zip_path) as archive:
-        for info in archive.infolist():
-            if keep_bytecode or "__pycache__/" not in info.filename:
-                archive.extract(info, target)
+        archive.extractall(target)
     return target
 
 
@@ -350,26 +354,26 @@ def cold_start(runs: int = 15) -> List[Tuple[str, float, float]]:
     extracted to a directory and imported by a fresh interpreter that has no
     site-packages (``-S``), ignores the environment (``-E``) and cannot write
     bytecode (``-B``): /var/task is read-only, so a module without a shipped
-    ``.pyc`` is compiled again on every cold start.  "sources only" rows strip
-    the shipped bytecode from chalice-cognito's zip, to show the runtime code
-    alone on equal terms with the stock zips.
+    ``.pyc`` is compiled again on every cold start.  chalice-cognito is
+    packaged twice: by default (sources only, like the stock zips) and with
+    ``precompile_bytecode`` on.
     """
     event = json.dumps(sample_event("PreSignUp_SignUp"))
     with tempfile.TemporaryDirectory() as tmp:
         tasks: Dict[str, Path] = {}
         calls: Dict[str, str] = {}
         for key, label, source, requirements, ours in _variants():
-            zip_path = _package(key, source, requirements, ours)
             call = "pass" if label.startswith("import") else "app.pre_sign_up(event, None)"
+            builds = [(key, label, False)]
             if ours:
-                tasks[label + ", as deployed"] = _extract(zip_path, Path(tmp) / key, True)
-                tasks[label + ", sources only"] = _extract(
-                    zip_path, Path(tmp) / f"{key}-src", False
-                )
-                calls[label + ", as deployed"] = calls[label + ", sources only"] = call
-            else:
-                tasks[label] = _extract(zip_path, Path(tmp) / key, False)
-                calls[label] = call
+                builds = [
+                    (key, f"{label}, default (sources)", False),
+                    (f"{key}-pyc", f"{label}, precompile_bytecode: true", True),
+                ]
+            for folder, shown, with_bytecode in builds:
+                zip_path = _package(folder, source, requirements, ours, with_bytecode)
+                tasks[shown] = _extract(zip_path, Path(tmp) / folder)
+                calls[shown] = call
 
         def probe(label: str) -> Tuple[float, float]:
             out = subprocess.run(

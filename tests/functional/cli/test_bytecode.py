@@ -172,6 +172,8 @@ def make_project(root: Path) -> Path:
 
 
 def packager(kind: Any = chalice_hooks.CognitoLambdaDeploymentPackager, **kw: Any) -> Any:
+    """A packager with bytecode on (the opt-in) unless the test says otherwise."""
+    kw.setdefault("precompile_bytecode", True)
     return kind(
         osutils=OSUtils(),
         dependency_builder=FakeDependencyBuilder(),
@@ -229,10 +231,14 @@ def test_lambda_zip_ships_bytecode_python_uses(tmp_path: Path) -> None:
     assert compiled_under(result, root) == []
 
 
-def test_opt_out_ships_sources_only_under_another_zip_name(tmp_path: Path) -> None:
+def test_default_ships_sources_only_under_another_zip_name(tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj")
     on = packager().deployment_package_filename(str(project), RUNNING)
-    off_packager = packager(precompile_bytecode=False)
+    # off unless asked for: the packager's own default, as create_build_stage's
+    off_packager = chalice_hooks.CognitoLambdaDeploymentPackager(
+        osutils=OSUtils(), dependency_builder=FakeDependencyBuilder(), ui=UI()
+    )
+    assert off_packager.precompile_bytecode is False
     off = off_packager.create_deployment_package(str(project), RUNNING)
     assert os.path.basename(off) != os.path.basename(on)
     assert off_packager.compiled_files == 0
@@ -348,7 +354,8 @@ def _packagers(stage: Any) -> List[Any]:
 @pytest.mark.parametrize(
     ("on_disk", "expected"),
     [
-        ({}, True),
+        ({}, False),
+        ({"cognito": {"user_pool_id": "eu-west-1_AbC", "precompile_bytecode": True}}, True),
         ({"cognito": {"user_pool_id": "eu-west-1_AbC", "precompile_bytecode": False}}, False),
         (
             {

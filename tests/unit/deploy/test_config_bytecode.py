@@ -24,8 +24,8 @@ def load(data: Dict[str, Any], stage: str = "dev", **kw: Any) -> CognitoConfig:
 @pytest.mark.parametrize(
     ("data", "stage", "expected"),
     [
-        ({}, "dev", True),
-        ({"cognito": {"user_pool_id": ID}}, "dev", True),
+        ({}, "dev", False),
+        ({"cognito": {"user_pool_id": ID}}, "dev", False),
         ({"cognito": {"user_pool_id": ID, "precompile_bytecode": False}}, "dev", False),
         ({"cognito": {"user_pool_id": ID, "precompile_bytecode": True}}, "dev", True),
         # next to user_pools (the multi-pool form)
@@ -53,7 +53,7 @@ def load(data: Dict[str, Any], stage: str = "dev", **kw: Any) -> CognitoConfig:
         ),
         (
             {
-                "cognito": {"user_pool_id": ID},
+                "cognito": {"user_pool_id": ID, "precompile_bytecode": True},
                 "stages": {"prod": {"cognito": {"precompile_bytecode": False}}},
             },
             "dev",
