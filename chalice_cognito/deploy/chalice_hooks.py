@@ -485,33 +485,24 @@ def create_build_stage(
     dependency_builder = chalice_packager.DependencyBuilder(
         osutils=osutils, pip_runner=pip_runner, architecture=config.lambda_architecture
     )
+    # What every packager of the stage is built with (one of them, or the
+    # app-only + layer pair of ``automatic_layer``).
+    packager_args: Dict[str, Any] = {
+        "osutils": osutils,
+        "dependency_builder": dependency_builder,
+        "ui": ui,
+        "architecture": config.lambda_architecture,
+        "precompile_bytecode": precompile,
+    }
     deployment_packager: BaseDeployStep
     if config.automatic_layer:
         deployment_packager = ManagedLayerDeploymentPackager(
-            lambda_packager=CognitoAppOnlyDeploymentPackager(
-                osutils=osutils,
-                dependency_builder=dependency_builder,
-                ui=ui,
-                architecture=config.lambda_architecture,
-                precompile_bytecode=precompile,
-            ),
-            layer_packager=CognitoLayerDeploymentPackager(
-                osutils=osutils,
-                dependency_builder=dependency_builder,
-                ui=ui,
-                architecture=config.lambda_architecture,
-                precompile_bytecode=precompile,
-            ),
+            lambda_packager=CognitoAppOnlyDeploymentPackager(**packager_args),
+            layer_packager=CognitoLayerDeploymentPackager(**packager_args),
         )
     else:
         deployment_packager = DeploymentPackager(
-            packager=CognitoLambdaDeploymentPackager(
-                osutils=osutils,
-                dependency_builder=dependency_builder,
-                ui=ui,
-                architecture=config.lambda_architecture,
-                precompile_bytecode=precompile,
-            )
+            packager=CognitoLambdaDeploymentPackager(**packager_args)
         )
     return BuildStage(
         steps=[
