@@ -346,8 +346,8 @@ def _construct_class() -> type:
         chalice_app: Any = None
 
         def _package_app(self) -> None:
-            from chalice_cognito.deploy.chalice_hooks import cognito_packaging
             from chalice_cognito.deploy.grants import NarrowDeclaredActionsStep
+            from chalice_cognito.deploy.packaging import cognito_packaging
 
             self.chalice_app = _load_app(self.source_dir)
             narrow = NarrowDeclaredActionsStep(registered_triggers(self.chalice_app))

@@ -48,7 +48,7 @@ import chalice_cognito
 from chalice_cognito import __version__
 from chalice_cognito.app import registered_triggers
 from chalice_cognito.catalogue import TriggerDeclarationError
-from chalice_cognito.deploy import chalice_hooks
+from chalice_cognito.deploy import chalice_hooks, packaging
 from chalice_cognito.deploy.config import (
     ENV_USER_POOL_ID,
     CognitoConfig,
@@ -593,7 +593,7 @@ def package(
 
     # access= actions are granted on the pool by the IaC step: no wildcard copy
     narrow = NarrowDeclaredActionsStep(registered_triggers(config.chalice_app))
-    with chalice_hooks.cognito_packaging(extra_steps=[narrow]):
+    with packaging.cognito_packaging(extra_steps=[narrow]):
         packager = factory.create_app_packager(
             config, options, pkg_format, template_format, merge_template
         )

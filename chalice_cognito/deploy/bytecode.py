@@ -29,7 +29,7 @@ from typing import Optional
 #: PEP 552 flags word: bit 0 = hash-based, bit 1 = check the source (checked-hash)
 CHECKED_HASH_FLAGS = 0b11
 
-#: what the zip cache key mixes in when bytecode is shipped (see chalice_hooks)
+#: what the zip cache key mixes in when bytecode is shipped (see packaging)
 INVALIDATION_MODE = "checked-hash"
 
 _PYCACHE = "__pycache__"

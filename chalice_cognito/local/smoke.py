@@ -131,7 +131,7 @@ class SmokeCall:
 
 
 #: Import names of the AWS SDK the Lambda Python runtime ships outside the zip
-#: (the distributions of ``chalice_hooks.LAMBDA_RUNTIME_PROVIDED``).  A handler
+#: (the distributions of ``packaging.LAMBDA_RUNTIME_PROVIDED``).  A handler
 #: that fails to import one of them in the isolated interpreter "needs the
 #: runtime": not a zip defect.
 LAMBDA_RUNTIME_MODULES = (

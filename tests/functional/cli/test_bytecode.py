@@ -28,7 +28,7 @@ from chalice.deploy.deployer import DeploymentPackager, ManagedLayerDeploymentPa
 from chalice.deploy.swagger import TemplatedSwaggerGenerator
 from chalice.utils import UI, OSUtils
 
-from chalice_cognito.deploy import bytecode, chalice_hooks
+from chalice_cognito.deploy import bytecode, packaging
 
 RUNNING = f"python{sys.version_info.major}.{sys.version_info.minor}"
 TAG = str(sys.implementation.cache_tag)
@@ -171,7 +171,7 @@ def make_project(root: Path) -> Path:
     return root
 
 
-def packager(kind: Any = chalice_hooks.CognitoLambdaDeploymentPackager, **kw: Any) -> Any:
+def packager(kind: Any = packaging.CognitoLambdaDeploymentPackager, **kw: Any) -> Any:
     """A packager with bytecode on (the opt-in) unless the test says otherwise."""
     kw.setdefault("precompile_bytecode", True)
     return kind(
@@ -235,7 +235,7 @@ def test_default_ships_sources_only_under_another_zip_name(tmp_path: Path) -> No
     project = make_project(tmp_path / "proj")
     on = packager().deployment_package_filename(str(project), RUNNING)
     # off unless asked for: the packager's own default, as create_build_stage's
-    off_packager = chalice_hooks.CognitoLambdaDeploymentPackager(
+    off_packager = packaging.CognitoLambdaDeploymentPackager(
         osutils=OSUtils(), dependency_builder=FakeDependencyBuilder(), ui=UI()
     )
     assert off_packager.precompile_bytecode is False
@@ -264,7 +264,7 @@ def test_zip_name_follows_the_tag(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     project = make_project(tmp_path / "proj")
 
     def name(**kw: Any) -> str:
-        built: chalice_hooks.CognitoLambdaDeploymentPackager = packager(**kw)
+        built: packaging.CognitoLambdaDeploymentPackager = packager(**kw)
         return os.path.basename(built.deployment_package_filename(str(project), RUNNING))
 
     on, off = name(), name(precompile_bytecode=False)
@@ -289,7 +289,7 @@ def test_other_runtime_gets_no_bytecode(tmp_path: Path) -> None:
 
 def test_layer_and_app_only_zips(tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj")
-    layer = packager(chalice_hooks.CognitoLayerDeploymentPackager)
+    layer = packager(packaging.CognitoLayerDeploymentPackager)
     with zipfile.ZipFile(layer.create_deployment_package(str(project), RUNNING)) as archive:
         names = archive.namelist()
     prefix = f"python/lib/{RUNNING}/site-packages/"
@@ -299,19 +299,19 @@ def test_layer_and_app_only_zips(tmp_path: Path) -> None:
     assert os.path.basename(layer.deployment_package_filename(str(project), RUNNING)) != (
         os.path.basename(
             packager(
-                chalice_hooks.CognitoLayerDeploymentPackager, precompile_bytecode=False
+                packaging.CognitoLayerDeploymentPackager, precompile_bytecode=False
             ).deployment_package_filename(str(project), RUNNING)
         )
     )
 
-    app_only = packager(chalice_hooks.CognitoAppOnlyDeploymentPackager)
+    app_only = packager(packaging.CognitoAppOnlyDeploymentPackager)
     zip_path = app_only.create_deployment_package(str(project), RUNNING)
     assert os.path.basename(zip_path).startswith("appcode-")
     with zipfile.ZipFile(zip_path) as archive:
         names = archive.namelist()
     for source in ("app.py", "chalice/app.py", "chalice_cognito/dispatch.py"):
         assert bytecode.pyc_zip_path(source, TAG) in names
-    off = packager(chalice_hooks.CognitoAppOnlyDeploymentPackager, precompile_bytecode=False)
+    off = packager(packaging.CognitoAppOnlyDeploymentPackager, precompile_bytecode=False)
     assert off.deployment_package_filename(str(project), RUNNING) != zip_path
 
 
@@ -374,7 +374,7 @@ def test_build_stage_packagers_follow_the_config(
         user_provided_params={"project_dir": "/nonexistent"},
         config_from_disk={**on_disk, "automatic_layer": automatic_layer},
     )
-    stage = chalice_hooks.create_build_stage(OSUtils(), UI(), TemplatedSwaggerGenerator(), config)
+    stage = packaging.create_build_stage(OSUtils(), UI(), TemplatedSwaggerGenerator(), config)
     found = _packagers(stage)
     assert len(found) == (2 if automatic_layer else 1)
     assert [p.precompile_bytecode for p in found] == [expected] * len(found)

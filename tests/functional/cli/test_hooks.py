@@ -10,12 +10,12 @@ import pytest
 from chalice import analyzer
 from chalice.deploy import models
 
-from chalice_cognito.deploy import chalice_hooks
+from chalice_cognito.deploy import chalice_hooks, packaging
 from chalice_cognito.local import emulator
 
 
 def test_runtime_files_are_the_runtime_half_only() -> None:
-    zip_paths = {zip_path for _, zip_path in chalice_hooks.runtime_files()}
+    zip_paths = {zip_path for _, zip_path in packaging.runtime_files()}
     for required in (
         "chalice_cognito/__init__.py",
         "chalice_cognito/app.py",
@@ -31,7 +31,7 @@ def test_runtime_files_are_the_runtime_half_only() -> None:
     assert not [p for p in zip_paths if "__pycache__" in p or p.endswith(".pyc")]
 
 
-RUNTIME = chalice_hooks.runtime_requirements()
+RUNTIME = packaging.runtime_requirements()
 LEFT_OUT = (
     "# chalice-cognito: provided by the Lambda runtime, left out of the zip unless needed "
     "otherwise: "
@@ -66,7 +66,7 @@ ALL_PROVIDED = "boto3, botocore, jmespath, python-dateutil, s3transfer, six, url
 )
 def test_effective_requirements(user: str, expected: list) -> None:
     assert RUNTIME and all(r.startswith("pydantic") for r in RUNTIME)
-    assert chalice_hooks.effective_requirements(user).splitlines() == expected
+    assert packaging.effective_requirements(user).splitlines() == expected
 
 
 # -- Lambda-provided packages left out of the zip ---------------------------------------
@@ -121,7 +121,7 @@ def test_prune_keeps_what_the_user_names_and_deps_others_need(tmp_path) -> None:
             *("python-dateutil", "six", "urllib3", "cryptography", "requests"),
         ],
     )
-    pruned = chalice_hooks.prune_runtime_provided(str(site), named=["aws-encryption-sdk"])
+    pruned = packaging.prune_runtime_provided(str(site), named=["aws-encryption-sdk"])
     # urllib3 stays: requests (kept) needs it and may need a newer one than Lambda's.
     assert pruned == ["boto3", "botocore", "jmespath", "python-dateutil", "s3transfer", "six"]
     left = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
@@ -138,7 +138,7 @@ def test_prune_keeps_a_boto3_the_user_pins(tmp_path) -> None:
     site = tmp_path / "site"
     install_fake(site, ["boto3", "botocore", "s3transfer", "jmespath", "python-dateutil"])
     install_fake(site, ["six", "urllib3"])
-    pruned = chalice_hooks.prune_runtime_provided(str(site), named=["boto3"])
+    pruned = packaging.prune_runtime_provided(str(site), named=["boto3"])
     assert pruned == []  # boto3 kept, so everything it needs is kept too
     assert (site / "boto3" / "__init__.py").exists()
     assert (site / "botocore" / "data" / "x.json").exists()
@@ -172,7 +172,7 @@ def test_packager_zip_leaves_out_the_runtime_sdk_unless_named(tmp_path) -> None:
         (project / ".chalice").mkdir(parents=True)
         (project / "app.py").write_text("from chalice import Chalice\napp = Chalice('x')\n")
         (project / "requirements.txt").write_text(requirements)
-        packager = chalice_hooks.CognitoLambdaDeploymentPackager(
+        packager = packaging.CognitoLambdaDeploymentPackager(
             osutils=OSUtils(), dependency_builder=FakePip(), ui=UI(), architecture="x86_64"
         )
         path = packager.create_deployment_package(str(project), "python3.11")

@@ -14,7 +14,7 @@ from pathlib import Path
 from chalice.deploy.packager import DependencyBuilder
 from chalice.utils import UI, OSUtils
 
-from chalice_cognito.deploy.chalice_hooks import CognitoLambdaDeploymentPackager
+from chalice_cognito.deploy.packaging import CognitoLambdaDeploymentPackager
 
 
 def project(root: Path) -> Path:
