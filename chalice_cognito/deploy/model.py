@@ -277,7 +277,7 @@ class PoolPlan:
         ]
 
     def to_json(self) -> Dict[str, Any]:
-        """The ``--json`` shape of ``plan`` (documented in docs/readme/wiring.md)."""
+        """The ``--json`` shape of ``plan`` (documented in docs/how-to/wiring.md)."""
         return {
             "pool": self.pool.to_json(),
             "noop": self.is_noop,
@@ -384,7 +384,7 @@ class PoolStatus:
         )
 
     def to_json(self) -> Dict[str, Any]:
-        """The ``--json`` shape of ``status`` (documented in docs/readme/wiring.md)."""
+        """The ``--json`` shape of ``status`` (documented in docs/how-to/wiring.md)."""
         return {
             "pool": self.pool.to_json(),
             "healthy": self.healthy,

@@ -1,4 +1,4 @@
-"""The examples of docs/readme/grants-and-senders.md run as written.
+"""The examples of docs/how-to/grants-and-senders.md run as written.
 
 Each ``# app.py`` block of the page is loaded as an app and its handlers are
 invoked through Chalice's test client against moto: the access example really
@@ -30,7 +30,7 @@ from chalice_cognito.testing import sample_event
 aws_encryption_sdk = pytest.importorskip("aws_encryption_sdk")
 from aws_encryption_sdk.identifiers import CommitmentPolicy  # noqa: E402
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "readme" / "grants-and-senders.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "how-to" / "grants-and-senders.md"
 REGION = "us-east-1"
 SENDER = "no-reply@example.com"
 
