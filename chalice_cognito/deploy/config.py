@@ -29,6 +29,7 @@ packaging-only keys (:data:`TEMPLATE_ONLY_KEYS`) carried on :class:`PoolSettings
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -79,7 +80,28 @@ _SINGLE_KEYS = _POOL_KEYS
 #: top level or stage) but not inside a ``user_pools`` entry
 PROJECT_KEYS = ("precompile_bytecode",)
 
-_POOL_ID_RE = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
+# Every pattern is used with ``fullmatch``: ``$`` would let a trailing newline
+# through, and the value would then fail in the middle of a deploy.
+#: a user pool id (Cognito's own pattern; cognito-local's ``local_...`` too), at most 55 chars
+POOL_ID_RE = re.compile(r"[\w-]+_[0-9A-Za-z]+", re.ASCII)
+#: a KMS *key* ARN (not an alias: Cognito's KMSKeyID and kms:Decrypt need the key)
+KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:key/[0-9A-Za-z-]+")
+#: an AWS region name
+REGION_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
+#: a user pool name (Cognito's pattern, 1-128 chars; no leading/trailing space, checked apart)
+POOL_NAME_RE = re.compile(r"[\w\s+=,.@-]{1,128}")
+#: a group name: Cognito allows letters, marks, symbols, numbers, punctuation (no space)
+GROUP_NAME_RE = re.compile(r"[^\s\x00-\x1f\x7f]{1,128}")
+#: a CloudFormation logical id or a Terraform address (``aws_kms_key.k``, ``module.m.x[0]``)
+RESOURCE_RE = re.compile(r"[A-Za-z0-9_.\[\]-]{1,255}")
+#: a CloudFormation parameter / Terraform variable name
+PARAMETER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,254}")
+#: a pool alias (a key of ``user_pools``): printable, no space
+ALIAS_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+#: upper bound of ``confirm_delay_seconds``: the confirming read waits this long per
+#: pool write, so a larger value is a typo (or 1e300), not a tuning
+MAX_CONFIRM_DELAY_SECONDS = 60.0
+_POOL_ID_MAX = 55
 
 
 @dataclass(frozen=True)
@@ -241,9 +263,11 @@ def load_cognito_config(
 
     override = user_pool_id or env.get(ENV_USER_POOL_ID) or None
     if override:
-        if not _POOL_ID_RE.match(override):
+        if not is_pool_id(override):
             raise ConfigError(
-                f"User pool id override {override!r} is not a pool id (<region>_<id>)."
+                f"User pool id override {override!r} (--user-pool-id or {ENV_USER_POOL_ID}) "
+                "is not a pool id: use the pool's Id as shown by `aws cognito-idp "
+                "list-user-pools`, e.g. eu-west-1_AbC123 (no spaces or newline)."
             )
         cfg = CognitoConfig(stage=stage, pools=pools, precompile_bytecode=precompile)
         alias = cfg.default_alias if pools else DEFAULT_ALIAS
@@ -360,51 +384,128 @@ def _where(alias: str) -> str:
     return f"cognito pool {alias!r}" if alias != DEFAULT_ALIAS else "cognito config"
 
 
+def is_pool_id(value: str) -> bool:
+    """``value`` is a whole user pool id (no trailing newline, at most 55 characters)."""
+    return len(value) <= _POOL_ID_MAX and POOL_ID_RE.fullmatch(value) is not None
+
+
+def is_key_arn(value: str) -> bool:
+    """``value`` is a whole KMS key ARN (``arn:aws:kms:<region>:<account>:key/<id>``)."""
+    return KEY_ARN_RE.fullmatch(value) is not None
+
+
 def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
     where = _where(alias)
+    if alias != DEFAULT_ALIAS and not ALIAS_RE.fullmatch(alias):
+        raise ConfigError(
+            f"{where}: the pool alias (a key of user_pools) must be 1-64 letters, digits, "
+            "'_', '.' or '-'; rename it (and the user_pool= of its triggers)."
+        )
     pool_id = _opt_str(entry, "user_pool_id", where)
     name = _opt_str(entry, "user_pool_name", where)
     if pool_id and name:
         raise ConfigError(
             f"{where} sets both user_pool_id ({pool_id}) and user_pool_name ({name!r}); keep one."
         )
-    if pool_id and not _POOL_ID_RE.match(pool_id):
-        raise ConfigError(f"{where}: user_pool_id {pool_id!r} is not a pool id (<region>_<id>).")
+    if pool_id is not None and not is_pool_id(pool_id):
+        raise ConfigError(
+            f"{where}: user_pool_id {pool_id!r} is not a pool id: use the pool's Id "
+            "(<region>_<id>, e.g. eu-west-1_AbC123) without spaces or a trailing newline."
+        )
+    if name is not None and (name != name.strip() or not POOL_NAME_RE.fullmatch(name)):
+        raise ConfigError(
+            f"{where}: user_pool_name {name!r} is not a user pool name: 1-128 letters, "
+            "digits, spaces or +=,.@-, with no leading or trailing space or newline."
+        )
+    region = _opt_str(entry, "region", where)
+    if region is not None and not REGION_RE.fullmatch(region):
+        raise ConfigError(
+            f"{where}: region {region!r} is not an AWS region name: use e.g. eu-west-1 "
+            "(no spaces or trailing newline)."
+        )
     kms = _opt_str(entry, "kms_key_arn", where)
-    if kms and not kms.startswith("arn:"):
-        raise ConfigError(f"{where}: kms_key_arn must be a key ARN (arn:aws:kms:...), not {kms!r}.")
+    if kms is not None and not is_key_arn(kms):
+        raise ConfigError(
+            f"{where}: kms_key_arn {kms!r} is not a KMS key ARN: use the key's ARN "
+            "(arn:aws:kms:<region>:<account>:key/<key id>), not an alias, a key id or a "
+            "value with a trailing newline."
+        )
     on_conflict = entry.get("on_conflict", "fail")
-    if on_conflict not in ON_CONFLICT_VALUES:
+    if not isinstance(on_conflict, str) or on_conflict not in ON_CONFLICT_VALUES:
         raise ConfigError(
             f"{where}: on_conflict must be one of {', '.join(ON_CONFLICT_VALUES)}, "
             f"not {on_conflict!r}."
         )
     for flag in ("local", "default"):
         if flag in entry and not isinstance(entry[flag], bool):
-            raise ConfigError(f"{where}: {flag} must be true or false.")
+            raise ConfigError(
+                f"{where}: {flag} must be true or false (a JSON boolean), not {entry[flag]!r}."
+            )
     groups = entry.get("local_groups", [])
-    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
-        raise ConfigError(f"{where}: local_groups must be a list of group names.")
-    delay = entry.get("confirm_delay_seconds")
-    if delay is not None and (
-        isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0
+    if not isinstance(groups, list) or not all(
+        isinstance(g, str) and GROUP_NAME_RE.fullmatch(g) for g in groups
     ):
-        raise ConfigError(f"{where}: confirm_delay_seconds must be a number of seconds >= 0.")
+        raise ConfigError(
+            f"{where}: local_groups must be a list of group names (1-128 characters, "
+            f'no spaces or newlines), e.g. ["customers", "staff"]; not {groups!r}.'
+        )
+    if len(set(groups)) != len(groups):
+        raise ConfigError(f"{where}: local_groups lists a group twice; list each group once.")
+    delay = _confirm_delay(entry.get("confirm_delay_seconds"), where)
+    resources = {
+        key: _opt_str(entry, key, where)
+        for key in ("user_pool_resource", "kms_key_resource", "user_pool_parameter")
+    }
+    for key, value in resources.items():
+        pattern = PARAMETER_RE if key == "user_pool_parameter" else RESOURCE_RE
+        if value is not None and not pattern.fullmatch(value):
+            kind = (
+                "a template parameter / Terraform variable name"
+                if key == "user_pool_parameter"
+                else "a CloudFormation logical id or Terraform address"
+            )
+            raise ConfigError(
+                f"{where}: {key} {value!r} is not {kind}: letters, digits and _ . - "
+                "(no spaces or trailing newline)."
+            )
     return PoolSettings(
         alias=alias,
         user_pool_id=pool_id,
         user_pool_name=name,
-        region=_opt_str(entry, "region", where),
+        region=region,
         kms_key_arn=kms,
-        on_conflict=str(on_conflict),
+        on_conflict=on_conflict,
         local=bool(entry.get("local", False)),
         local_groups=tuple(groups),
         default=bool(entry.get("default", False)),
-        confirm_delay_seconds=None if delay is None else float(delay),
-        user_pool_resource=_opt_str(entry, "user_pool_resource", where),
-        user_pool_parameter=_opt_str(entry, "user_pool_parameter", where),
-        kms_key_resource=_opt_str(entry, "kms_key_resource", where),
+        confirm_delay_seconds=delay,
+        user_pool_resource=resources["user_pool_resource"],
+        user_pool_parameter=resources["user_pool_parameter"],
+        kms_key_resource=resources["kms_key_resource"],
     )
+
+
+def _confirm_delay(value: Any, where: str) -> Optional[float]:
+    """``confirm_delay_seconds``: a finite number of seconds in [0, 60] (``None``: the default).
+
+    JSON's ``1e300``, Python's ``json`` extensions ``Infinity`` / ``NaN``, a
+    string or a boolean would pass a bare ``>= 0`` test or fail only at the
+    ``time.sleep`` after the pool was written; they are refused here.
+    """
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_CONFIRM_DELAY_SECONDS
+    ):
+        raise ConfigError(
+            f"{where}: confirm_delay_seconds must be a number of seconds from 0 to "
+            f"{MAX_CONFIRM_DELAY_SECONDS:g} (default 1; 0 turns the confirming read off), "
+            f"not {value!r}."
+        )
+    return float(value)
 
 
 def _opt_str(entry: Mapping[str, Any], key: str, where: str) -> Optional[str]:
@@ -412,5 +513,5 @@ def _opt_str(entry: Mapping[str, Any], key: str, where: str) -> Optional[str]:
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: {key} must be a non-empty string.")
+        raise ConfigError(f"{where}: {key} must be a non-empty string, not {value!r}.")
     return value

@@ -63,6 +63,7 @@ from chalice.deploy.deployer import BaseDeployStep
 
 from chalice_cognito.access import ACCOUNT_ACTIONS, POOL_ACTIONS, PUBLIC_ACTIONS, iam_actions
 from chalice_cognito.catalogue import get_trigger
+from chalice_cognito.deploy.config import is_key_arn
 from chalice_cognito.deploy.errors import WiringError
 from chalice_cognito.senders import KMS_KEY_ARN_ENV
 
@@ -72,10 +73,10 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Every statement this module writes starts its Sid with this prefix.
 SID_PREFIX = "ChaliceCognito"
 
+# used with fullmatch: ``$`` would accept a trailing newline
 _POOL_ARN = re.compile(
-    r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/[a-z0-9-]+_[0-9A-Za-z]+$"
+    r"arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/[a-z0-9-]+_[0-9A-Za-z]+"
 )
-_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9A-Za-z-]+$")
 
 Statement = Dict[str, Any]
 
@@ -524,7 +525,7 @@ def _checked_pools(registration: TriggerRegistration, pool_arns: Sequence[Any]) 
             "user pool ARN was resolved for it: is it attached to a pool?"
         )
     for arn in arns:
-        if isinstance(arn, str) and not arn.startswith("${") and not _POOL_ARN.match(arn):
+        if isinstance(arn, str) and not arn.startswith("${") and not _POOL_ARN.fullmatch(arn):
             raise GrantError(
                 f"{arn!r} is not a user pool ARN "
                 "(arn:aws:cognito-idp:<region>:<account>:userpool/<pool id>); access grants "
@@ -539,7 +540,7 @@ def _checked_key(registration: TriggerRegistration, key_arn: Any) -> Any:
             f"{registration.function_name} is a {registration.trigger} trigger: its pool "
             "needs kms_key_arn (the KMS key Cognito encrypts codes with) in .chalice/config.json."
         )
-    if isinstance(key_arn, str) and not key_arn.startswith("${") and not _KEY_ARN.match(key_arn):
+    if isinstance(key_arn, str) and not key_arn.startswith("${") and not is_key_arn(key_arn):
         raise GrantError(
             f"kms_key_arn {key_arn!r} is not a KMS key ARN "
             "(arn:aws:kms:<region>:<account>:key/<id>): an alias or key id would grant "

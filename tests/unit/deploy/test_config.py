@@ -91,7 +91,10 @@ def test_unknown_key_suggests() -> None:
         ({"kms_key_arn": KEY}, "names no user pool"),
         ({"user_pool_id": "not-an-id"}, "is not a pool id"),
         ({"user_pool_id": ID, "on_conflict": "overwrite"}, "on_conflict must be one of"),
-        ({"user_pool_id": ID, "kms_key_arn": "alias/foo"}, "kms_key_arn must be a key ARN"),
+        (
+            {"user_pool_id": ID, "kms_key_arn": "alias/foo"},
+            "kms_key_arn .alias.foo. is not a KMS key ARN",
+        ),
         ({"user_pool_id": ID, "local": "yes"}, "local must be true or false"),
         ({"user_pools": {}}, "non-empty object"),
         (
