@@ -31,7 +31,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from chalice_cognito.catalogue import BY_NAME, KMS_KEY_CONFIG_KEY
 from chalice_cognito.deploy import plan as _plan
@@ -97,7 +98,7 @@ def apply_plan(
                         retry=False,
                         **request,
                     )
-                except ClientError as error:
+                except (ClientError, BotocoreConnectionError, HTTPClientError) as error:
                     busy += 1
                     if not is_retryable(error) or busy >= wiring.aws.max_attempts:
                         raise

@@ -6,6 +6,16 @@ setting applies (profile, region, ``AWS_ENDPOINT_URL`` and the per-service
 ``AWS_ENDPOINT_URL_<SERVICE>`` variables).  Tests inject a ``client_factory``
 to count or fail calls.
 
+Every client made from a session has the SDK's own retries switched off
+(:data:`NO_SDK_RETRIES`): botocore's retry would resend an *identical*
+UpdateUserPool body seconds after the read it was built from, writing back a
+copy older than another writer's change.  All retrying happens here instead,
+where the caller decides what a retry may resend: a read or an idempotent
+write is resent as is (:meth:`AwsClients.call`), UpdateUserPool is never
+resent but rebuilt from a new DescribeUserPool (:mod:`.apply`).  An injected
+``client_factory`` makes its own clients and is responsible for turning the
+SDK's retries off itself (pass ``config=NO_SDK_RETRIES``).
+
 This module only *reads*; :mod:`chalice_cognito.deploy.apply` is the one module
 that writes.  Imports: stdlib, boto3/botocore (no chalice, no click: the engine
 also runs inside the custom-resource Lambda).
@@ -31,7 +41,9 @@ from typing import (
     TypeVar,
 )
 
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from chalice_cognito.deploy.errors import (
     AccessDeniedError,
@@ -64,6 +76,19 @@ RETRYABLE_CODES = frozenset(
         "InternalError",
     }
 )
+#: The client setting of every client made from a session: one attempt per
+#: call, no SDK-level retry (see the module docstring).  ``mode="standard"`` also
+#: keeps the "adaptive" mode's client-side rate limiter (which may hold a request
+#: back before sending it) out, whatever ``AWS_RETRY_MODE`` says.
+NO_SDK_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+#: HTTP statuses of a transient server-side failure (botocore's standard list)
+_TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
+
+#: attempts of one call that failed to connect or lost its connection (botocore's
+#: default; a dead endpoint should fail in seconds, not after the full backoff)
+_CONNECTION_ATTEMPTS = 3
+
 #: Cognito's message when two updates of one pool overlap (code varies by caller).
 _ONE_UPDATE_AT_A_TIME = "only one request to update this userpool"
 #: Lambda's message while another policy/config change is in flight.
@@ -83,11 +108,22 @@ def error_message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", ""))
 
 
-def is_retryable(error: ClientError) -> bool:
-    """True for throttling, concurrent modification and "one update at a time" errors."""
+def is_retryable(error: Exception) -> bool:
+    """True for errors that may pass when the call is made again a little later.
+
+    Throttling, concurrent modification, "one update at a time", a 5xx answer,
+    and a failed or lost connection (the SDK's retries are off, so these reach
+    the engine: see the module docstring).
+    """
+    if isinstance(error, (BotocoreConnectionError, HTTPClientError)):
+        return True
+    if not isinstance(error, ClientError):
+        return False
     code = error_code(error)
     message = error_message(error).lower()
     if code in RETRYABLE_CODES or _ONE_UPDATE_AT_A_TIME in message:
+        return True
+    if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in _TRANSIENT_STATUS:
         return True
     # Lambda: "The operation cannot be performed at this time. An update is in progress".
     return code == "ResourceConflictException" and _LAMBDA_IN_PROGRESS in message
@@ -168,7 +204,9 @@ class AwsClients:
                     # boto3 sessions have ``client``; botocore's (what Chalice's CLI
                     # factory makes: no boto3 import needed) have ``create_client``.
                     create = getattr(session, "client", None) or session.create_client
-                    self._clients[key] = create(service, region_name=region)
+                    # ``config`` is merged over the session's default client
+                    # config (Chalice's sets ``retries``): ours wins.
+                    self._clients[key] = create(service, region_name=region, config=NO_SDK_RETRIES)
             return self._clients[key]
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> List[R]:
@@ -203,11 +241,14 @@ class AwsClients:
     ) -> Dict[str, Any]:
         """Call ``operation`` (API name, e.g. ``UpdateUserPool``) with retries.
 
-        Retryable errors back off exponentially (with jitter) up to
-        ``max_attempts``; ``retry=False`` raises them at once instead, for a
-        caller that must rebuild the request before trying again.
+        Retryable errors (:func:`is_retryable`) back off exponentially (with
+        jitter) up to ``max_attempts`` (:data:`_CONNECTION_ATTEMPTS` for a
+        failed connection); the request is resent as it is, so only reads and
+        writes that are safe to repeat may retry here.  ``retry=False`` raises
+        them at once instead, for a caller that must rebuild the request from a
+        new read before trying again (UpdateUserPool).
         AccessDenied becomes :class:`AccessDeniedError` naming the IAM action.
-        Other ClientErrors propagate unchanged.
+        Other errors propagate unchanged.
         """
         client = self.client(service, region)
         method = getattr(client, _snake(operation))
@@ -216,10 +257,15 @@ class AwsClients:
             attempt += 1
             try:
                 return dict(method(**params))
-            except ClientError as error:
-                if retry and is_retryable(error) and attempt < self.max_attempts:
+            except (ClientError, BotocoreConnectionError, HTTPClientError) as error:
+                limit = self.max_attempts
+                if not isinstance(error, ClientError):
+                    limit = min(limit, _CONNECTION_ATTEMPTS)
+                if retry and is_retryable(error) and attempt < limit:
                     self.sleep(self.backoff(attempt))
                     continue
+                if not isinstance(error, ClientError):
+                    raise
                 if error_code(error) in _ACCESS_DENIED_CODES:
                     action = f"{_SERVICE_PREFIX.get(service, service)}:{operation}"
                     if "kms" in error_message(error).lower():

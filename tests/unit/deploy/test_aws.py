@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import threading
-from typing import List, Tuple
+from typing import Any, List, Tuple
 
+import boto3.session
+import botocore.session
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from chalice.cli.factory import create_botocore_session
 
-from chalice_cognito.deploy.aws import AwsClients, _snake, is_retryable
+from chalice_cognito.deploy.aws import NO_SDK_RETRIES, AwsClients, _snake, is_retryable
 
 
 def error(code: str, message: str = "") -> ClientError:
@@ -29,6 +37,59 @@ def test_retryable_errors() -> None:
     assert not is_retryable(error("ResourceConflictException", "The statement id already exists"))
     assert not is_retryable(error("InvalidParameterException", "bad value"))
     assert not is_retryable(error("AccessDeniedException"))
+
+
+def test_server_failures_and_lost_connections_are_retryable() -> None:
+    # The SDK's retries are off, so these reach the engine: it retries them itself.
+    failure = ClientError(
+        {"Error": {"Code": "InternalFailure"}, "ResponseMetadata": {"HTTPStatusCode": 503}},
+        "DescribeUserPool",
+    )
+    assert is_retryable(failure)
+    assert is_retryable(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
+    assert is_retryable(ConnectTimeoutError(endpoint_url="http://127.0.0.1:1"))
+    assert is_retryable(ReadTimeoutError(endpoint_url="http://127.0.0.1:1"))
+    assert not is_retryable(ValueError("not an AWS error"))
+    refused = ClientError(
+        {
+            "Error": {"Code": "InvalidParameterException"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "UpdateUserPool",
+    )
+    assert not is_retryable(refused)
+
+
+# -- no SDK-level retries ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        pytest.param(lambda: boto3.session.Session(region_name="us-east-1"), id="boto3"),
+        pytest.param(botocore.session.get_session, id="botocore"),
+        # What Chalice's CLI factory makes (``--max-retries``): a default client
+        # config asking for retries, which the engine's config must override.
+        pytest.param(lambda: create_botocore_session(max_retries=7), id="chalice-cli"),
+    ],
+)
+@pytest.mark.parametrize("service", ["cognito-idp", "lambda"])
+def test_clients_made_from_a_session_never_retry_in_the_sdk(session: Any, service: str) -> None:
+    clients = AwsClients(session(), region="us-east-1")
+    client = clients.client(service, "us-east-1")
+    # One attempt per call: a retry is the engine's decision (rebuilt from a new read).
+    assert client.meta.config.retries == {"total_max_attempts": 1, "mode": "standard"}
+    assert NO_SDK_RETRIES.retries == client.meta.config.retries
+
+
+def test_the_sdk_retry_mode_from_the_environment_does_not_apply(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "adaptive" adds a client-side rate limiter that holds requests back.
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "10")
+    client = AwsClients(boto3.session.Session(), region="us-east-1").client("lambda", "us-east-1")
+    assert client.meta.config.retries == {"total_max_attempts": 1, "mode": "standard"}
 
 
 def test_backoff_grows_and_is_capped() -> None:
