@@ -1,4 +1,4 @@
-"""The first example of docs/how-to/sample-events.md runs as written against the example app."""
+"""The first example of docs/how-to/testing.md runs as written against the example app."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Dict
 
 import pytest
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "how-to" / "sample-events.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "how-to" / "testing.md"
 
 
 def test_documented_tests_pass_against_the_example_app(
