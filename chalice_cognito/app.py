@@ -129,24 +129,24 @@ def _claim(slots: Dict[Tuple[Optional[str], str], str], registration: TriggerReg
 class Chalice(CognitoTriggerAPI, chalice_app.Chalice):
     """A drop-in ``chalice.Chalice`` with ``@app.cognito_trigger``."""
 
-    def _register_handler(
+    def register_blueprint(
         self,
-        handler_type: str,
-        name: str,
-        user_handler: Any,
-        wrapped_handler: Callable[..., Any],
-        kwargs: Any,
-        options: Optional[Dict[Any, Any]] = None,
+        blueprint: chalice_app.Blueprint,
+        name_prefix: Optional[str] = None,
+        url_prefix: Optional[str] = None,
     ) -> None:
-        registration = getattr(user_handler, REGISTRATION_ATTR, None)
-        if options is not None and isinstance(registration, TriggerRegistration):
-            # A blueprint's trigger: claim its slot on the app too, under the
-            # final (prefixed) function name.
-            final = replace(registration, function_name=(options.get("name_prefix") or "") + name)
-            self._claim_slot(final)
-        super()._register_handler(
-            handler_type, name, user_handler, wrapped_handler, kwargs, options
-        )
+        """Chalice's ``register_blueprint``, then claim the blueprint's trigger slots on the app.
+
+        The triggers land in ``handler_map`` under their final (prefixed)
+        names; a slot the app (or an earlier blueprint) already holds is
+        refused here, while ``app.py`` is imported.
+        """
+        before = set(self.handler_map)
+        super().register_blueprint(blueprint, name_prefix=name_prefix, url_prefix=url_prefix)
+        for function_name, handler in self.handler_map.items():
+            registration = getattr(handler, REGISTRATION_ATTR, None)
+            if function_name not in before and isinstance(registration, TriggerRegistration):
+                self._claim_slot(replace(registration, function_name=function_name))
 
 
 class Blueprint(CognitoTriggerAPI, chalice_app.Blueprint):

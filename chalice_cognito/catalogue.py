@@ -51,8 +51,12 @@ class TriggerSpec:
     requires_kms: bool = False
     #: Cognito invokes this trigger asynchronously (custom senders).
     asynchronous: bool = False
-    #: dotted camelCase paths (``request.password``) whose values are secrets:
-    #: never logged, scrubbed from error messages the plugin writes.
+    #: dotted camelCase paths, on the event side (``request.password``) and on
+    #: the response side (``response.privateChallengeParameters``, which the
+    #: handler sets), whose values are secrets: scrubbed from every error the
+    #: dispatcher raises and every line it logs.  The one list of secrets.
+    #: (CustomMessage's ``codeParameter`` is a placeholder such as ``{####}``
+    #: that Cognito replaces after the trigger, not a secret.)
     secret_fields: Tuple[str, ...] = ()
     #: sources that only exist from a given LambdaVersion on.
     source_min_version: Mapping[str, str] = field(default_factory=dict)
@@ -70,13 +74,24 @@ class TriggerSpec:
         """Every full ``triggerSource`` string this trigger receives."""
         return tuple(f"{self.source_prefix}_{s}" for s in self.sources)
 
-    def model_path(self, event_version: Optional[str]) -> str:
-        """The ``module:Class`` of the model for an event of this version."""
-        return self.models.get(str(event_version), self.models["*"])
+    def model_path(self, event_version: object) -> str:
+        """The ``module:Class`` of the model for an event of this version.
 
-    def model_for(self, event_version: Optional[str]) -> type[CognitoEvent]:
+        Any ``version`` value is accepted (the model then validates it): a
+        string or number picks its entry, anything else the ``"*"`` model.
+        """
+        if isinstance(event_version, int) and not isinstance(event_version, bool):
+            event_version = str(event_version)
+        key = event_version if isinstance(event_version, str) else "*"
+        return self.models.get(key, self.models["*"])
+
+    def model_for(self, event_version: object) -> type[CognitoEvent]:
         """Import (once) and return the event model for an event version."""
         return _import_model(self.model_path(event_version))
+
+    def receives(self, trigger_source: str) -> bool:
+        """True when ``trigger_source`` is one of this trigger's (by prefix, as routing does)."""
+        return trigger_source.partition("_")[0].lower() == self.source_prefix.lower()
 
     def sources_for(self, version: Optional[str]) -> Tuple[str, ...]:
         """The trigger sources a function configured with ``version`` receives."""
@@ -165,7 +180,6 @@ TRIGGERS: Tuple[TriggerSpec, ...] = (
         ),
         models={"*": f"{_EVENTS}.message:CustomMessageEvent"},
         config_key="CustomMessage",
-        secret_fields=("request.codeParameter", "request.usernameParameter"),
         emulated_by_cognito_local=True,
         summary="write the verification/invitation email or SMS",
     ),
@@ -302,12 +316,12 @@ def trigger_for_source(trigger_source: str) -> TriggerSpec:
     Only the prefix is matched: a new source that AWS adds under a known
     trigger is still routed to that trigger's model.
     """
-    prefix = str(trigger_source).split("_", 1)[0].lower()
+    prefix = str(trigger_source).partition("_")[0].lower()
     spec = _BY_PREFIX.get(prefix)
     if spec is None:
         known = [s for t in TRIGGERS for s in t.trigger_sources]
         raise UnknownTriggerError(
-            f"Unknown Cognito triggerSource {trigger_source!r}."
+            f"Unknown Cognito triggerSource {shown(trigger_source)}."
             f"{did_you_mean(str(trigger_source), known)} "
             "Expected <Trigger>_<Source>, e.g. PreSignUp_SignUp."
         )
@@ -352,7 +366,7 @@ def known_trigger_source(trigger_source: str) -> TriggerSpec:
             return spec
     known = [s for _, s in all_trigger_sources()]
     raise UnknownTriggerError(
-        f"Unknown Cognito triggerSource {trigger_source!r}."
+        f"Unknown Cognito triggerSource {shown(trigger_source)}."
         f"{did_you_mean(str(trigger_source), known)} "
         f"Valid triggerSources: {', '.join(known)}."
     )
@@ -360,6 +374,8 @@ def known_trigger_source(trigger_source: str) -> TriggerSpec:
 
 def did_you_mean(word: str, choices: object) -> str:
     """`` Did you mean 'X'?`` for the closest of ``choices`` (case-insensitive first), else ``""``."""
+    if len(word) > _LONGEST_SHOWN:
+        return ""  # no name is that long, and difflib's cost grows with it
     options = list(choices)  # type: ignore[call-overload]
     lowered = {str(c).lower(): str(c) for c in options}
     if word.lower() in lowered:
@@ -368,6 +384,26 @@ def did_you_mean(word: str, choices: object) -> str:
 
     close = difflib.get_close_matches(word, [str(c) for c in options], n=1, cutoff=0.6)
     return f" Did you mean {close[0]!r}?" if close else ""
+
+
+#: The most characters of an input value an error message quotes.
+_LONGEST_SHOWN = 80
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for an error message, cut to a bounded length.
+
+    Error messages quote names the caller gave (a triggerSource, a field
+    name); the input may be megabytes, so only the start is quoted, with the
+    full length.  A value that is not a string is named by its type.
+    """
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if not isinstance(value, str):
+        return f"<a JSON {'object' if isinstance(value, Mapping) else type(value).__name__}>"
+    if len(value) <= _LONGEST_SHOWN:
+        return repr(value)
+    return f"{value[:_LONGEST_SHOWN]!r}... ({len(value)} characters)"
 
 
 _MODEL_CACHE: dict[str, type[CognitoEvent]] = {}

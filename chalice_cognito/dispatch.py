@@ -5,22 +5,35 @@ machinery registers for a ``@app.cognito_trigger`` handler.  It receives the raw
 event dict from Lambda and returns the full Cognito event JSON, with only the
 response the handler changed, after checking the response against the rules
 Cognito enforces.  A failure is logged once (trigger and triggerSource, secrets
-scrubbed) and propagates: raising is how a trigger refuses a sign-up or sign-in.
+scrubbed, the line bounded) and propagates: raising is how a trigger refuses a
+sign-up or sign-in.  An error whose text shows a secret (the handler's own
+``ValueError(f"bad password {password}")`` included) is raised again with every
+secret replaced by ``***``: Cognito shows the message to the client and Lambda
+logs it.  Secrets are the values at the catalogue's ``secret_fields`` of the
+event *and* of the response the handler built, plus what the handler derived
+through :func:`mark_secret` (``senders.decrypt_code`` marks the code).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, List
+from contextvars import ContextVar
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from chalice_cognito.catalogue import TriggerSpec, did_you_mean, trigger_for_source
+from chalice_cognito.catalogue import TriggerSpec, did_you_mean, shown, trigger_for_source
 from chalice_cognito.events import EventParseError, describe_errors, model_for_event
-from chalice_cognito.events.base import CognitoEvent, CognitoResponse
+from chalice_cognito.events.base import CognitoEvent, CognitoModel, CognitoResponse
 
 logger = logging.getLogger("chalice_cognito")
 
 REDACTED = "***"
+#: The longest error text a log line carries; an event is up to 6 MB and its
+#: values can end up in an exception message.
+MAX_LOGGED_MESSAGE = 2000
+
+#: Secrets the handler derived during the current invocation (see mark_secret).
+_MARKED: ContextVar[Optional[List[str]]] = ContextVar("chalice_cognito_marked", default=None)
 
 
 class TriggerError(ValueError):
@@ -39,6 +52,19 @@ class TriggerMismatchError(TriggerError):
     """The function received an event of a trigger it was not declared for."""
 
 
+def mark_secret(value: Any) -> None:
+    """Treat ``value`` as a secret for the rest of the current invocation.
+
+    For values a handler derives that are in no event field, such as the
+    plaintext code :func:`chalice_cognito.senders.decrypt_code` returns: if
+    the invocation fails, they are scrubbed from the error and the log line
+    like the event's own secrets.  Outside a dispatch it does nothing.
+    """
+    marked = _MARKED.get()
+    if marked is not None and isinstance(value, str) and value and len(marked) < 64:
+        marked.append(value)
+
+
 class TriggerDispatcher:
     """Adapts a typed ``handler(event[, context])`` to Lambda's ``(event, context)``."""
 
@@ -51,11 +77,12 @@ class TriggerDispatcher:
         self.__module__ = func.__module__
         self.__doc__ = func.__doc__
         self._wants_context = _accepts_two_arguments(func)
-        # (triggerSource, version) -> model class: skips the catalogue lookup
-        # on every warm invocation.
-        self._models: Dict[Any, type[CognitoEvent]] = {}
 
     def __call__(self, raw_event: Dict[str, Any], context: Any = None) -> Dict[str, Any]:
+        marked: List[str] = []
+        token = _MARKED.set(marked)
+        event: Optional[CognitoEvent] = None
+        result: Any = None
         try:
             event = self._parse(raw_event)
             result = self.func(event, context) if self._wants_context else self.func(event)
@@ -64,18 +91,22 @@ class TriggerDispatcher:
             return _echo(raw_event, event, final)
         except Exception as exc:
             source = raw_event.get("triggerSource") if _is_mapping(raw_event) else None
-            safe = _sanitise(exc, self.spec, source)
+            secrets = secret_values(self.spec, raw_event, event, result) + marked
+            safe = _scrubbed(_sanitise(exc, self.spec, source), secrets)
             logger.error(
-                "Cognito trigger %s (%s) handler %s failed: %s: %s",
-                self.spec.name,
-                source,
-                self.__name__,
-                type(exc).__name__,
-                scrub(str(safe), secret_values(self.spec, raw_event)),
+                "%s",
+                scrub(
+                    f"Cognito trigger {self.spec.name} ({_label(source)}) handler "
+                    f"{self.__name__} failed: {type(exc).__name__}: "
+                    f"{_bounded(_text(safe), MAX_LOGGED_MESSAGE)}",
+                    secrets,
+                ),
             )
             if safe is exc:
                 raise
             raise safe from None
+        finally:
+            _MARKED.reset(token)
 
     # -- steps -------------------------------------------------------------
 
@@ -84,23 +115,15 @@ class TriggerDispatcher:
             raise EventParseError(
                 f"A Cognito trigger event must be a JSON object, got {type(raw_event).__name__}."
             )
-        key = (raw_event.get("triggerSource"), raw_event.get("version"))
-        model = self._models.get(key)
-        if model is None:
-            model = model_for_event(raw_event)
-            if model.trigger != self.spec.name:
-                other = trigger_for_source(str(raw_event.get("triggerSource")))
-                raise TriggerMismatchError(
-                    f"{self.spec.name} handler {self.__name__!r} received a "
-                    f"{raw_event.get('triggerSource')} event, which belongs to {other.name}: "
-                    "check the user pool's LambdaConfig."
-                )
-            if len(self._models) < 64:  # bounded: keys come from the event
-                self._models[key] = model
-        # The validator itself, not model_validate(): the same call minus a
-        # Python layer on every invocation.
-        event: CognitoEvent = model.__pydantic_validator__.validate_python(raw_event)
-        return event
+        source = raw_event.get("triggerSource")
+        if not (isinstance(source, str) and self.spec.receives(source)):
+            model_for_event(raw_event)  # not a trigger event at all: its clean error
+            raise TriggerMismatchError(
+                f"{self.spec.name} handler {self.__name__!r} received a {shown(source)} "
+                f"event, which belongs to {trigger_for_source(str(source)).name}: "
+                "check the user pool's LambdaConfig."
+            )
+        return self.spec.model_for(raw_event.get("version")).model_validate(raw_event)
 
     def _merge(self, event: CognitoEvent, result: Any) -> CognitoEvent:
         """Turn what the handler returned (not None, not ``event``) into the full event to send back."""
@@ -144,7 +167,7 @@ def _merged_response(current: CognitoResponse, changes: Mapping[str, Any]) -> Co
             hint = did_you_mean(str(key), [*wire, *wire.values()])
             if hint:
                 raise TriggerError(
-                    f"The handler returned the response field {key!r}, which "
+                    f"The handler returned the response field {shown(key)}, which "
                     f"{type(current).__name__} does not have.{hint}"
                 )
         data[alias] = value.to_dict() if hasattr(value, "to_dict") else value
@@ -206,34 +229,209 @@ def _sanitise(exc: Exception, spec: TriggerSpec, source: Any) -> Exception:
     plugin raises does: Cognito shows it as ``<Trigger> failed with error <message>.``
     """
     if type(exc).__name__ == "ValidationError" and hasattr(exc, "errors"):
-        return TriggerError(f"{spec.name} ({source}): invalid value: {describe_errors(exc)}")
+        return TriggerError(
+            f"{spec.name} ({_label(source)}): invalid value: {describe_errors(exc)}"
+        )
     return exc
 
 
-def secret_values(spec: TriggerSpec, raw_event: Any) -> List[str]:
-    """The string values at the spec's secret paths (password, codes, tokens) in an event."""
+def _label(source: Any) -> str:
+    """The triggerSource as messages show it: bare when it is a short string, else bounded."""
+    text = shown(source)
+    return source if isinstance(source, str) and text == repr(source) else text
+
+
+# -- secrets ---------------------------------------------------------------------
+
+#: At most this many secret values are collected from one event (an event is
+#: at most 6 MB; a secret field holding a huge structure must not make the
+#: failure path quadratic).
+_MAX_SECRETS = 256
+
+
+def secret_values(spec: TriggerSpec, raw_event: Any, *more: Any) -> List[str]:
+    """The values at the spec's secret paths (passwords, codes, tokens, private answers).
+
+    ``raw_event`` and each of ``more`` is an event (dict or model), or a
+    response the handler returned (a dict of response fields, in wire or
+    snake_case names, or a response model): the response-side paths
+    (``response.privateChallengeParameters``) are read from it too.  Strings
+    and numbers are collected, at any depth, without recursion.
+    """
     found: List[str] = []
-    for path in spec.secret_fields:
-        node: Any = raw_event
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, Mapping) else None
-        _collect_strings(node, found)
-    return [s for s in found if s]
+    for source in (raw_event, *more):
+        data = _as_data(source)
+        if data is None:
+            continue
+        is_response = isinstance(source, CognitoResponse) or (
+            _is_mapping(source) and "triggerSource" not in source and source is not raw_event
+        )
+        for path in spec.secret_fields:
+            parts = path.split(".")
+            if is_response:
+                if parts[0] != "response":
+                    continue
+                parts = parts[1:]
+            _collect_values(_walk(data, parts), found)
+    return [s for s in dict.fromkeys(found) if s]
 
 
-def _collect_strings(node: Any, out: List[str]) -> None:
-    if isinstance(node, str):
-        out.append(node)
-    elif isinstance(node, Mapping):
-        for value in node.values():
-            _collect_strings(value, out)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _collect_strings(value, out)
+def _as_data(source: Any) -> Any:
+    if isinstance(source, CognitoModel):
+        try:
+            return source.to_dict()
+        except Exception:  # a value the serializer refuses: read the attributes instead
+            return source.__dict__
+    return source if _is_mapping(source) else None
 
 
-def scrub(text: str, secrets: List[str]) -> str:
-    """Replace every secret value in ``text`` (longest first) by ``***``."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+def _walk(node: Any, parts: Iterable[str]) -> Any:
+    """Follow a camelCase path; a returned dict may spell a key in snake_case."""
+    for part in parts:
+        if isinstance(node, CognitoModel):
+            node = node.__dict__
+        if not _is_mapping(node):
+            return None
+        value = node.get(part)
+        node = value if value is not None else node.get(_snake(part))
+    return node
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _collect_values(node: Any, out: List[str]) -> None:
+    """Strings and numbers anywhere under ``node`` (iterative: no depth limit applies)."""
+    stack = [node]
+    while stack and len(out) < _MAX_SECRETS:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            out.append(str(item))
+        elif isinstance(item, CognitoModel):
+            stack.extend(item.__dict__.values())
+        elif _is_mapping(item):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+
+
+def _forms(secret: str) -> List[str]:
+    """A secret as it appears in text: plain, inside repr()/ascii(), JSON-escaped, and twice so.
+
+    ``repr`` escapes quotes and backslashes, ``json.dumps`` escapes non-ASCII
+    as ``\\uXXXX``, and a message may hold one inside the other (the repr of
+    a dict that holds a JSON string).
+    """
+    import json
+
+    forms = {secret}
+    for _ in range(2):
+        for form in list(forms):
+            forms.update(
+                (
+                    repr(form)[1:-1],
+                    ascii(form)[1:-1],
+                    json.dumps(form)[1:-1],
+                    json.dumps(form, ensure_ascii=False)[1:-1],
+                )
+            )
+    return [f for f in forms if f]
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret value in ``text``, in every form of :func:`_forms`, by ``***``.
+
+    Longest first, so a secret that contains another is replaced whole.
+    """
+    forms = {form for secret in secrets if secret for form in _forms(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
     return text
+
+
+def _text(exc: BaseException) -> str:
+    """``str(exc)``, or a placeholder when the exception cannot render itself."""
+    try:
+        return str(exc)
+    except Exception:  # a broken __str__, or one too deep to render
+        return f"<{type(exc).__name__} whose message cannot be rendered>"
+
+
+def _bounded(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _renderings(exc: BaseException) -> List[str]:
+    """Every text of ``exc`` that a client, a log or a traceback can show.
+
+    Its message, its arguments, its notes and the exceptions chained to it.
+    """
+    out: List[str] = []
+    seen: set[int] = set()
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen and len(seen) < 16:
+        seen.add(id(current))
+        out.append(_text(current))
+        try:
+            out.append(repr(current.args))
+        except Exception:
+            out.append("<args>")
+        out.extend(str(n) for n in getattr(current, "__notes__", None) or ())
+        current = current.__cause__ or current.__context__
+    return out
+
+
+def _scrubbed(exc: Exception, secrets: List[str]) -> Exception:
+    """``exc`` itself when none of its text shows a secret, else a scrubbed error.
+
+    The replacement keeps the type name and the rest of the message, so the
+    handler's refusal still reaches the user as Cognito shows it
+    (``<Trigger> failed with error <message>.``): a copy of the same
+    exception with its string arguments scrubbed when that renders cleanly,
+    otherwise a :class:`TriggerError` subclass of the same name.
+    """
+    if not secrets or all(scrub(t, secrets) == t for t in _renderings(exc)):
+        return exc
+    message = scrub(_text(exc), secrets)
+    copy = _scrubbed_copy(exc, secrets)
+    if copy is not None and all(scrub(t, secrets) == t for t in _renderings(copy)):
+        return copy
+    return _named_error(type(exc), message)
+
+
+def _scrubbed_copy(exc: Exception, secrets: List[str]) -> Optional[Exception]:
+    """A new ``type(exc)`` built from scrubbed arguments, when it holds nothing else."""
+    if set(vars(exc)) - {"__notes__"}:
+        return None  # attributes of its own: they could hold the secret too
+    args = tuple(scrub(a, secrets) if isinstance(a, str) else a for a in exc.args)
+    try:
+        copy = type(exc)(*args)
+    except Exception:  # an exception type with another constructor
+        return None
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        copy.__notes__ = [scrub(str(n), secrets) for n in notes]
+    return copy
+
+
+_NAMED: Dict[type, type] = {}
+
+
+def _named_error(cls: type, message: str) -> Exception:
+    """A TriggerError whose class carries ``cls``'s name (Lambda reports it as errorType)."""
+    named = _NAMED.get(cls)
+    if named is None:
+        named = type(
+            cls.__name__,
+            (TriggerError,),
+            {"__module__": cls.__module__, "__qualname__": cls.__qualname__},
+        )
+        if len(_NAMED) < 64:
+            _NAMED[cls] = named
+    error: Exception = named(message)
+    return error

@@ -27,8 +27,10 @@ Choices made here, and why:
   unescaped.  Verification codes are digits, which unescaping leaves alone.
 * A ``null`` code (``CustomEmailSender_AccountTakeOverNotification``) gives
   ``None``: the return type makes the handler deal with it.
-* The plaintext is never logged, and errors never contain it.  Keep it out of
-  your own logs too.
+* The plaintext is never logged, and errors never contain it.  It is marked
+  as a secret of the invocation (:func:`chalice_cognito.dispatch.mark_secret`),
+  so an error the handler raises with the code in it is scrubbed by the
+  dispatcher too.  Keep it out of your own logs.
 
 This module is part of the runtime half (standard library only at import);
 the AWS Encryption SDK is imported on the first decryption and is an optional
@@ -116,7 +118,15 @@ def decrypt_code(
             f"The code was encrypted for user pool {context_pool}, but the event comes from "
             f"{pool_id}: refusing it."
         )
-    return html.unescape(plaintext.decode("utf-8"))
+    text = plaintext.decode("utf-8")
+    code_text = html.unescape(text)
+    # If the invocation then fails, the dispatcher scrubs the code (both forms)
+    # from the error and the log line, as it does the event's own secrets.
+    from chalice_cognito.dispatch import mark_secret
+
+    mark_secret(text)
+    mark_secret(code_text)
+    return code_text
 
 
 def configured_key_arn() -> Optional[str]:

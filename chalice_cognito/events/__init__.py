@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, Dict, Mapping
 
-from chalice_cognito.catalogue import trigger_for_source
+from chalice_cognito.catalogue import shown, trigger_for_source
 from chalice_cognito.events.base import (
     CallerContext,
     CognitoEvent,
@@ -138,7 +138,7 @@ def parse_event(raw: Mapping[str, Any]) -> CognitoEvent:
         return model.model_validate(raw)
     except ValidationError as exc:
         raise EventParseError(
-            f"{raw.get('triggerSource')} event does not match the {model.trigger} "
+            f"{shown(raw.get('triggerSource'))} event does not match the {model.trigger} "
             f"event shape: {describe_errors(exc)}"
         ) from None
 
@@ -148,18 +148,32 @@ def parse_event(raw: Mapping[str, Any]) -> CognitoEvent:
 _SCHEMA_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none", "json-or-python"})
 
 
+#: Clearer words for pydantic's messages where Cognito's rule is the point.
+_MESSAGES = {
+    "bool_type": "must be JSON true or false (Cognito accepts no string or number here)",
+}
+#: At most this many fields are listed in one message.
+_MAX_LISTED = 10
+
+
 def describe_errors(exc: Any) -> str:
     """Render a pydantic ValidationError as ``field: problem; ...`` without any input value.
 
     One entry per field: the branches of a union (``str`` or a JSON boolean
     for a user attribute) would otherwise each report their own failure.
+    Field names from the input (map keys) are quoted bounded, and at most
+    ten fields are listed: the message goes to the client and the log.
     """
     seen: Dict[str, str] = {}
     for err in exc.errors(include_input=False, include_url=False, include_context=False):
         parts = [
-            str(p)
+            p if isinstance(p, int) or len(p) <= 64 else shown(p)
             for p in err.get("loc", ())
             if not (isinstance(p, str) and ("[" in p or p in _SCHEMA_TAGS))
         ]
-        seen.setdefault(".".join(parts) or "(event)", err.get("msg", "invalid"))
-    return "; ".join(f"{loc}: {msg}" for loc, msg in seen.items())
+        message = _MESSAGES.get(err.get("type", ""), err.get("msg", "invalid"))
+        seen.setdefault(".".join(map(str, parts)) or "(event)", message)
+    listed = [f"{loc}: {msg}" for loc, msg in list(seen.items())[:_MAX_LISTED]]
+    if len(seen) > _MAX_LISTED:
+        listed.append(f"and {len(seen) - _MAX_LISTED} more")
+    return "; ".join(listed)

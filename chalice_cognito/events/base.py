@@ -9,8 +9,9 @@ Cognito requires a trigger to return the *entire* event it received, with only
   notice and a model that drops them would return a different event;
 * a key absent from the input stays absent in :meth:`CognitoModel.to_dict`
   (``exclude_unset``) and a ``null`` stays ``null``;
-* assignment is validated, so ``event.response.auto_confirm_user = "maybe"``
-  fails in the handler, not as an opaque "Unrecognizable lambda output".
+* assignment is validated, so ``event.response.auto_confirm_user = "yes"``
+  fails in the handler (response flags take JSON booleans only, as Cognito
+  does), not as an opaque "Unrecognizable lambda output".
 
 Models use ``defer_build``: a Lambda serving one trigger builds only that
 trigger's validator, on its first event (Cognito gives a trigger 5 seconds).
@@ -18,11 +19,19 @@ trigger's validator, on its first event (Cognito gives a trigger 5 seconds).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Dict, List, Optional, Tuple, Union
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 from pydantic.alias_generators import to_camel
-from pydantic_core import CoreSchema, core_schema
 
 
 def _to_wire_string(value: Any) -> Any:
@@ -39,44 +48,20 @@ def _to_wire_string(value: Any) -> Any:
     return value
 
 
-class _WireStrSchema:
-    """Annotation marker that writes its core schema directly.
-
-    The same validator ``Union[StrictStr, Annotated[Union[StrictBool,
-    StrictInt, StrictFloat], AfterValidator(_to_wire_string)]]`` gives, but
-    without pydantic deriving it from those typing objects for every field
-    that uses it, a cost the first event of a cold start pays (~0.15 ms per
-    field).  A fresh schema each time: pydantic may annotate schemas in place.
-    """
-
-    __slots__ = ()
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        scalar = core_schema.union_schema(
-            [
-                core_schema.bool_schema(strict=True),
-                core_schema.int_schema(strict=True),
-                core_schema.float_schema(strict=True),
-            ]
-        )
-        return core_schema.union_schema(
-            [
-                core_schema.str_schema(strict=True),
-                core_schema.no_info_after_validator_function(_to_wire_string, scalar),
-            ]
-        )
-
-
 if TYPE_CHECKING:
     WireStr = str
 else:
     #: A string that also accepts JSON booleans/numbers (stored as Cognito's
     #: strings).  A union, not a before-validator: real events carry strings,
-    #: which the strict ``str`` branch accepts in pydantic-core without calling
-    #: back into Python for every attribute value (per-invocation cost).
-    WireStr = Annotated[str, _WireStrSchema()]
+    #: which the strict ``str`` branch accepts without calling back into Python.
+    WireStr = Union[
+        StrictStr,
+        Annotated[Union[StrictBool, StrictInt, StrictFloat], AfterValidator(_to_wire_string)],
+    ]
+#: A response flag: JSON ``true``/``false`` (or ``null``) only.  Strict, because
+#: Cognito reads the JSON boolean and nothing else, and a lax ``bool`` would
+#: turn ``"yes"`` or ``1`` into ``True`` in the handler without a word.
+ResponseFlag = Optional[StrictBool]
 #: ``dict[str, str]`` as Cognito sends user attributes, client metadata, etc.
 StringMap = Dict[str, WireStr]
 #: Any JSON value (V2/V3 claims may be objects, arrays, numbers, booleans).
@@ -119,52 +104,14 @@ class CognitoModel(BaseModel):
         changed (``event.response.x = ...`` on an event that had no
         ``response`` key) is included, because it now carries data.
         """
-        cls = type(self)
-        # The serializer itself, not model_dump(): the same call minus a Python
-        # layer, on the per-invocation path (the dispatcher dumps the response).
-        out: Dict[str, Any] = cls.__pydantic_serializer__.to_python(
-            self, by_alias=True, exclude_unset=True
-        )
-        defaulted = _DEFAULTED.get(cls)
-        if defaulted is None:
-            defaulted = _defaulted_model_fields(cls)
-        for name, alias in defaulted:
+        out: Dict[str, Any] = self.model_dump(by_alias=True, exclude_unset=True)
+        for name, alias in _defaulted_model_fields(type(self)):
             if name in self.model_fields_set:
                 continue
             value = getattr(self, name)
             if isinstance(value, CognitoModel) and value._touched():
                 out[alias] = value.to_dict()
         return out
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        """Validated assignment, with a shortcut for values the validator returns unchanged.
-
-        ``event.response.auto_confirm_user = True`` is what most handlers do;
-        a ``bool`` for an ``Optional[bool]`` field (likewise ``str``, ``int``,
-        ``None``) is valid as it is, so it is stored directly (and the field
-        marked set) instead of running the model's validator.  Any other value
-        goes through pydantic's validate_assignment and fails as usual.
-        """
-        cls = type(self)
-        exact = _EXACT_FIELDS.get(cls)
-        if exact is None:
-            exact = _exact_fields(cls)
-        types = exact.get(name)
-        if types is not None and type(value) in types:
-            self.__dict__[name] = value
-            self.__pydantic_fields_set__.add(name)
-        else:
-            super().__setattr__(name, value)
-
-    def _set_valid(self, name: str, value: Any) -> None:
-        """Set field ``name`` to a value already valid for it, as ``self.name = value`` would.
-
-        For the event helpers, which build values of the field's exact type: it
-        skips the validator run of an assignment (the bulk of a token handler's
-        cost) and, like an assignment, marks the field set so it is echoed.
-        """
-        self.__dict__[name] = value
-        self.__pydantic_fields_set__.add(name)
 
     def _touched(self) -> bool:
         if self.model_fields_set:
@@ -194,56 +141,6 @@ def _defaulted_model_fields(cls: type[CognitoModel]) -> Tuple[Tuple[str, str], .
             and issubclass(info.default_factory, CognitoModel)
         )
         _DEFAULTED[cls] = found
-    return found
-
-
-_NONE = type(None)
-#: field annotation -> the value types its (lax) validator returns unchanged.
-#: ``float`` is absent: a float field turns an int into a float.
-_UNCHANGED: Dict[Any, Tuple[type, ...]] = {
-    bool: (bool,),
-    str: (str,),
-    int: (int,),
-    Optional[bool]: (bool, _NONE),
-    Optional[str]: (str, _NONE),
-    Optional[int]: (int, _NONE),
-}
-_EXACT_FIELDS: Dict[type, Dict[str, Tuple[type, ...]]] = {}
-#: model_config options that make the validator change or refuse a plain str.
-_STR_OPTIONS = (
-    "str_strip_whitespace",
-    "str_to_lower",
-    "str_to_upper",
-    "str_min_length",
-    "str_max_length",
-)
-
-
-def _exact_fields(cls: type[CognitoModel]) -> Dict[str, Tuple[type, ...]]:
-    """Field name -> value types that ``__setattr__`` may store without the validator.
-
-    Only plain fields qualify: no constraints, not frozen, no validators on
-    the model and no string options in its config (any of which could change
-    or refuse a value of the right type).  Computed once per class, from field
-    metadata (no schema build).
-    """
-    found: Dict[str, Tuple[type, ...]] = {}
-    decorators = cls.__pydantic_decorators__
-    config = cls.model_config
-    if (
-        config.get("validate_assignment")
-        and not config.get("frozen")
-        and not any(option in config for option in _STR_OPTIONS)
-        and not decorators.validators
-        and not decorators.field_validators
-        and not decorators.root_validators
-        and not decorators.model_validators
-    ):
-        for name, info in cls.model_fields.items():
-            types = _UNCHANGED.get(info.annotation)
-            if types is not None and not info.metadata and not info.frozen:
-                found[name] = types
-    _EXACT_FIELDS[cls] = found
     return found
 
 

@@ -17,6 +17,7 @@ from chalice_cognito.events.base import (
     CognitoModel,
     CognitoRequest,
     CognitoResponse,
+    ResponseFlag,
     StringMap,
     Violation,
     WireStr,
@@ -72,9 +73,9 @@ class DefineAuthChallengeResponse(CognitoResponse):
     #: the next challenge (``CUSTOM_CHALLENGE``, ``PASSWORD_VERIFIER``, ...); Cognito sends ``null``
     challenge_name: Optional[str] = None
     #: true: the user is authenticated, Cognito issues tokens
-    issue_tokens: Optional[bool] = None
+    issue_tokens: ResponseFlag = None
     #: true: end the sign-in with NotAuthorizedException
-    fail_authentication: Optional[bool] = None
+    fail_authentication: ResponseFlag = None
 
 
 class _SessionEvent:
@@ -160,7 +161,7 @@ class VerifyAuthChallengeResponseRequest(_ChallengeRequest):
 
 class VerifyAuthChallengeResponseResponse(CognitoResponse):
     #: true when the answer is right; Cognito sends ``null``
-    answer_correct: Optional[bool] = None
+    answer_correct: ResponseFlag = None
 
 
 class VerifyAuthChallengeResponseEvent(CognitoEvent):

@@ -60,8 +60,8 @@ class CustomMessageEvent(CognitoEvent):
     def response_violations(self) -> List[Violation]:
         req, resp = self.request, self.response
         found: List[Violation] = []
-        # Messages name the fields, never their values: the catalogue treats the
-        # placeholders as secrets, and message text may hold a real code.
+        # Messages name the fields and quote the placeholders (``{####}`` is not a
+        # secret: Cognito puts the code in after the trigger), never the message text.
         for wire, text, limit in (
             ("smsMessage", resp.sms_message, SMS_MAX),
             ("emailMessage", resp.email_message, EMAIL_MAX),
@@ -79,7 +79,8 @@ class CustomMessageEvent(CognitoEvent):
                 found.append(
                     Violation(
                         f"response.{wire}",
-                        "must contain the code placeholder from request.codeParameter",
+                        f"must contain the code placeholder {code} (request.codeParameter)"
+                        + (f" or the link placeholder {link}" if link else ""),
                     )
                 )
             username = req.username_parameter
@@ -87,8 +88,8 @@ class CustomMessageEvent(CognitoEvent):
                 found.append(
                     Violation(
                         f"response.{wire}",
-                        "must contain the username placeholder from "
-                        "request.usernameParameter for AdminCreateUser",
+                        f"must contain the username placeholder {username} "
+                        "(request.usernameParameter) for AdminCreateUser",
                     )
                 )
         if resp.email_subject and len(resp.email_subject) > SUBJECT_MAX:

@@ -13,6 +13,7 @@ from chalice_cognito.events.base import (
     CognitoEvent,
     CognitoRequest,
     CognitoResponse,
+    ResponseFlag,
     StringMap,
     Violation,
 )
@@ -47,9 +48,9 @@ class UserMigrationResponse(CognitoResponse):
     #: where to send the welcome message: ``EMAIL`` and/or ``SMS`` (default SMS)
     desired_delivery_mediums: Optional[List[str]] = None
     #: true: move an alias (email/phone) that another user holds to this user
-    force_alias_creation: Optional[bool] = None
+    force_alias_creation: ResponseFlag = None
     #: require SMS MFA; needs pool MFA and a ``phone_number`` attribute
-    enable_sms_mfa: Optional[bool] = Field(default=None, alias="enableSMSMFA")
+    enable_sms_mfa: ResponseFlag = Field(default=None, alias="enableSMSMFA")
 
 
 class UserMigrationEvent(CognitoEvent):

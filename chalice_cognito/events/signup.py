@@ -14,6 +14,7 @@ from chalice_cognito.events.base import (
     CognitoEvent,
     CognitoRequest,
     CognitoResponse,
+    ResponseFlag,
     StringMap,
     Violation,
 )
@@ -30,11 +31,11 @@ class PreSignUpRequest(CognitoRequest):
 
 class PreSignUpResponse(CognitoResponse):
     #: confirm the user without a code.  Cognito pre-populates ``false``.
-    auto_confirm_user: Optional[bool] = None
+    auto_confirm_user: ResponseFlag = None
     #: mark the email verified; the ``email`` attribute must be present
-    auto_verify_email: Optional[bool] = None
+    auto_verify_email: ResponseFlag = None
     #: mark the phone verified; the ``phone_number`` attribute must be present
-    auto_verify_phone: Optional[bool] = None
+    auto_verify_phone: ResponseFlag = None
 
 
 class PreSignUpEvent(CognitoEvent):

@@ -140,7 +140,7 @@ class PreTokenGenerationV1Event(_GroupOverride, CognitoEvent):
         details = self.response.claims_override_details
         if details is None:
             details = ClaimsOverrideDetails()
-            self.response._set_valid("claims_override_details", details)
+            self.response.claims_override_details = details
         return details
 
     def add_claims(self, claims: Mapping[str, str]) -> None:
@@ -235,15 +235,11 @@ class PreTokenGenerationV2Event(_GroupOverride, CognitoEvent):
     response: PreTokenGenerationV2Response = Field(default_factory=PreTokenGenerationV2Response)
 
     def _details(self, first: Optional[str] = None) -> ClaimsAndScopeOverrideDetails:
-        """The override details, created (with an empty ``first`` generation) when null.
-
-        Built in one validator call, then attached without a second
-        validation: a token handler's cost is mostly these helpers.
-        """
+        """The override details, created (with an empty ``first`` generation) when null."""
         details = self.response.claims_and_scope_override_details
         if details is None:
             details = ClaimsAndScopeOverrideDetails(**({first: {}} if first else {}))
-            self.response._set_valid("claims_and_scope_override_details", details)
+            self.response.claims_and_scope_override_details = details
         return details
 
     def _id(self) -> IdTokenGeneration:
@@ -251,7 +247,7 @@ class PreTokenGenerationV2Event(_GroupOverride, CognitoEvent):
         gen = details.id_token_generation
         if gen is None:
             gen = IdTokenGeneration()
-            details._set_valid("id_token_generation", gen)
+            details.id_token_generation = gen
         return gen
 
     def _access(self) -> AccessTokenGeneration:
@@ -259,7 +255,7 @@ class PreTokenGenerationV2Event(_GroupOverride, CognitoEvent):
         gen = details.access_token_generation
         if gen is None:
             gen = AccessTokenGeneration()
-            details._set_valid("access_token_generation", gen)
+            details.access_token_generation = gen
         return gen
 
     def add_id_token_claims(self, claims: Mapping[str, JsonValue]) -> None:
@@ -350,13 +346,19 @@ _V2_ACCESS = f"{_V2_DETAILS}.accessTokenGeneration"
 
 
 def _is_json(value: Any) -> bool:
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return True
-    if isinstance(value, list):
-        return all(_is_json(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
-    return False
+    """True when ``value`` is made of JSON types only (iterative: any depth, no RecursionError)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, (str, bool, int, float)):
+            continue
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict) and all(isinstance(k, str) for k in item):
+            stack.extend(item.values())
+        else:
+            return False
+    return True
 
 
 def _valid_scope(scope: Any) -> bool:
@@ -370,20 +372,7 @@ def _claim_violations(
     client_id: Optional[str],
     check_json: bool = True,
 ) -> List[Violation]:
-    # One pass that finds nothing for the usual response; lists are built and
-    # sorted only when a rule is broken.
-    broken = False
-    for claim, value in claims.items():
-        if (
-            (check_json and not _is_json(value))
-            or _protected(claim, token)
-            or claim.startswith("dev:")
-        ):
-            broken = True
-            break
     aud_wrong = token == "access" and "aud" in claims and claims["aud"] != client_id
-    if not broken and not aud_wrong:
-        return []
     found: List[Violation] = []
     # V1 reports non-strings itself (check_json=False); here catch what json.dumps would choke on
     # (a datetime, a set...), which Cognito would see as "Invalid JSON".
@@ -426,23 +415,12 @@ def _merged(current: Optional[List[str]], extra: Iterable[str]) -> List[str]:
 
 
 def _set_names(model: CognitoModel, name: str, extra: Iterable[str]) -> None:
-    """Set a list-of-strings field to its current items plus ``extra`` (helpers' merge).
-
-    Plain strings are already valid, so they skip the assignment validator;
-    anything else takes the validated assignment and fails as it always did.
-    """
-    merged = _merged(getattr(model, name), extra)
-    if all(type(x) is str for x in merged):
-        model._set_valid(name, merged)
-    else:
-        setattr(model, name, merged)
+    """Set a list-of-strings field to its current items plus ``extra`` (validated assignment)."""
+    setattr(model, name, _merged(getattr(model, name), extra))
 
 
 def _set_claims(
     model: Union[IdTokenGeneration, ClaimsOverrideDetails], merged: Dict[str, Any]
 ) -> None:
-    """Set ``claims_to_add_or_override``; string keys (any JSON value) skip the validator."""
-    if all(type(k) is str for k in merged):
-        model._set_valid("claims_to_add_or_override", merged)
-    else:
-        model.claims_to_add_or_override = merged
+    """Set ``claims_to_add_or_override`` (validated assignment)."""
+    model.claims_to_add_or_override = merged

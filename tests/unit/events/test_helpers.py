@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict
 
+import pytest
+from pydantic import ValidationError
+
+from chalice_cognito.catalogue import BY_NAME
+from chalice_cognito.dispatch import TriggerDispatcher
 from chalice_cognito.events import parse_event
 from chalice_cognito.events.challenge import CreateAuthChallengeEvent, DefineAuthChallengeEvent
 from chalice_cognito.events.sender import (
@@ -133,3 +138,54 @@ def test_no_account_takeover_view_for_code_messages(load_event: Loader) -> None:
     sms = parse_event(load_event("CustomSMSSender_SignUp"))
     assert isinstance(sms, CustomSMSSenderEvent)
     assert not sms.is_account_takeover_notification
+
+
+def test_helpers_validate_what_is_not_a_plain_string(load_event: Loader) -> None:
+    event = _v2(load_event)
+    with pytest.raises(ValidationError):
+        event.add_access_token_claims({1: "x"})  # type: ignore[dict-item]
+    with pytest.raises(ValidationError):
+        event.add_scopes(5)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        event.suppress_claims(None)  # type: ignore[arg-type]
+    v1 = parse_event(load_event("TokenGeneration_Authentication"))
+    assert isinstance(v1, PreTokenGenerationV1Event)
+    with pytest.raises(ValidationError):
+        v1.add_claims({("a", "b"): "x"})  # type: ignore[dict-item]
+
+
+def test_helper_built_models_are_full_models(load_event: Loader) -> None:
+    event = _v2(load_event)
+    event.add_id_token_claims({"tenant": "a"})
+    details = event.response.claims_and_scope_override_details
+    assert details is not None and details.id_token_generation is not None
+    # Only what the helper filled is echoed; the sibling generation stays absent.
+    assert details.access_token_generation is None
+    assert event.to_dict()["response"] == {
+        "claimsAndScopeOverrideDetails": {
+            "idTokenGeneration": {"claimsToAddOrOverride": {"tenant": "a"}}
+        }
+    }
+    # The attached models still validate later assignments.
+    with pytest.raises(ValidationError):
+        details.id_token_generation.claims_to_suppress = "email"  # type: ignore[assignment]
+
+
+def test_dispatcher_echo_of_a_v2_helper_response(load_event: Loader) -> None:
+    def handler(event: PreTokenGenerationV2Event) -> None:
+        event.add_access_token_claims({"tenant": "acme"})
+        event.add_scopes("shop/read")
+
+    raw = load_event("TokenGeneration_Authentication.v2")
+    out = TriggerDispatcher(handler, BY_NAME["PreTokenGeneration"])(dict(raw))
+    assert out == {
+        **raw,
+        "response": {
+            "claimsAndScopeOverrideDetails": {
+                "accessTokenGeneration": {
+                    "claimsToAddOrOverride": {"tenant": "acme"},
+                    "scopesToAdd": ["shop/read"],
+                }
+            }
+        },
+    }

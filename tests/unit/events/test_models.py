@@ -76,3 +76,36 @@ def test_presignup_auto_verify_rule_skipped_for_admin_create_user(load_event: Lo
     assert parse_event(raw).response_violations() == []  # Cognito ignores this response
     raw["triggerSource"] = "PreSignUp_SignUp"
     assert len(parse_event(raw).response_violations()) == 1
+
+
+@pytest.mark.parametrize("value", [None, ["secret-list"], {"secret": "map"}, b"secret-bytes"])
+def test_wire_strings_refuse_non_scalars_without_echoing_them(value: Any) -> None:
+    from chalice_cognito.events import EventParseError
+
+    raw = {
+        "version": "1",
+        "triggerSource": "PreSignUp_SignUp",
+        "request": {"userAttributes": {"custom:x": value}},
+    }
+    with pytest.raises(EventParseError) as info:
+        parse_event(raw)
+    message = str(info.value)
+    # one entry per field: the union branches of a wire string are not listed one by one
+    assert message.endswith("request.userAttributes.custom:x: Input should be a valid string")
+    assert "secret" not in message
+
+
+def test_wire_strings_keep_strings_and_coerce_scalars() -> None:
+    raw = {
+        "version": 3,
+        "triggerSource": "PreSignUp_SignUp",
+        "request": {"userAttributes": {"a": "s", "b": False, "c": 2.5, "d": 10**20}},
+    }
+    event = parse_event(raw)
+    assert event.version == "3"
+    assert event.to_dict()["request"]["userAttributes"] == {
+        "a": "s",
+        "b": "false",
+        "c": "2.5",
+        "d": "100000000000000000000",
+    }
