@@ -25,6 +25,7 @@ import dataclasses
 import json
 import os
 import platform
+import shlex
 import shutil
 import sys
 import tempfile
@@ -32,7 +33,6 @@ import traceback
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import botocore.exceptions
 import chalice
 import click
 from chalice import __version__ as chalice_version
@@ -77,8 +77,13 @@ from chalice_cognito.deploy.wiring import Wiring
 #: Commands of stock Chalice that chalice-cognito replaces with its own.
 REPLACED = ("deploy", "delete", "package")
 
-#: Exit status of a refused or failed wiring (stock Chalice uses 2 for crashes).
+#: Exit status of a user or environment error: a refused or failed wiring, a bad
+#: config or flag, an unreachable endpoint, missing credentials, access denied.
 EXIT_REFUSED = 1
+#: Exit status of a crash (a bug: the traceback is printed), and only of a crash.
+EXIT_CRASH = 2
+#: Exit status after Ctrl-C (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
 
 
 # -- the factory -----------------------------------------------------------------
@@ -868,41 +873,79 @@ def _declaration_site(error: BaseException) -> str:
     return f"{shown}:{frame.lineno}: "
 
 
+def _interrupted(argv: Sequence[str]) -> str:
+    """What to say after Ctrl-C: the step that was running and how to finish the job."""
+    from chalice_cognito.deploy import progress
+
+    command = " ".join(["chalice-cognito", *(shlex.quote(a) for a in argv)])
+    args = list(argv)
+    stage = ""
+    if "--stage" in args[:-1]:
+        stage = f" --stage {shlex.quote(args[args.index('--stage') + 1])}"
+    step = progress.describe()
+    where = f" while {step}" if step else ""
+    return (
+        f"Interrupted{where}; that step may be half done. Re-running the same command "
+        f"({command}) finishes the job; `chalice-cognito status{stage}` shows what is "
+        "still pending."
+    )
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Console-script entry point; returns the exit status."""
+    """Console-script entry point; returns the exit status.
+
+    Exit status: 0 done; 1 (:data:`EXIT_REFUSED`) a user or environment error,
+    reported as one line (bad config or flag, refused plan, unreachable endpoint,
+    missing or expired credentials, access denied); 2 (:data:`EXIT_CRASH`) a bug,
+    with the traceback to report; 130 (:data:`EXIT_INTERRUPTED`) Ctrl-C.
+    """
+    from chalice_cognito.deploy import progress
+
+    args = list(argv) if argv is not None else sys.argv[1:]
+    progress.reset()
     try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None, obj={}, standalone_mode=False
-        )
+        result = cli.main(args=args, obj={}, standalone_mode=False)
     except click.exceptions.Exit as e:
         return int(e.exit_code or 0)
     except click.ClickException as e:
         e.show()
-        return int(e.exit_code)
-    except click.Abort:
+        # click's usage errors and stock Chalice's "no such function" use 2:
+        # here every ClickException is a user error, 2 is kept for crashes
+        return EXIT_REFUSED
+    except click.Abort as e:
+        if isinstance(e.__cause__, KeyboardInterrupt):
+            click.echo(_interrupted(args), err=True)
+            return EXIT_INTERRUPTED
         click.echo("Aborted!", err=True)
-        return 1
+        return EXIT_REFUSED
+    except KeyboardInterrupt:  # outside click's own handling (e.g. while it starts)
+        click.echo("", err=True)
+        click.echo(_interrupted(args), err=True)
+        return EXIT_INTERRUPTED
     except (WiringError, ChaliceDeploymentError) as e:
+        from chalice_cognito.deploy.failures import describe_environment_error
+
+        click.echo(f"Error: {describe_environment_error(e) or e}", err=True)
+        return EXIT_REFUSED
+    except ExperimentalFeatureError as e:
         click.echo(f"Error: {e}", err=True)
         return EXIT_REFUSED
-    except botocore.exceptions.NoRegionError:
-        click.echo(
-            "No region configured. Either export the AWS_DEFAULT_REGION environment variable "
-            "or set the region value in our ~/.aws/config file.",
-            err=True,
-        )
-        return 2
-    except ExperimentalFeatureError as e:
-        click.echo(str(e))
-        return 2
     except TriggerDeclarationError as e:
         # A mistake in an @app.cognito_trigger(...) line, found while Chalice
         # imports the app: the line and the fix, not Chalice's traceback.
         click.echo(f"Error: {_declaration_site(e)}{e}", err=True)
-        return 2
-    except Exception:
+        return EXIT_REFUSED
+    except Exception as e:
+        from chalice_cognito.deploy.failures import describe_environment_error
+
+        # an unreachable endpoint, no or expired credentials, access denied:
+        # one line, exit 1; anything else is a crash: the traceback, exit 2
+        message = describe_environment_error(e)
+        if message is not None:
+            click.echo(f"Error: {message}", err=True)
+            return EXIT_REFUSED
         click.echo(traceback.format_exc(), err=True)
-        return 2
+        return EXIT_CRASH
     return int(result) if isinstance(result, int) else 0
 
 

@@ -227,7 +227,7 @@ def test_a_bad_declaration_is_one_line_naming_the_app_line_and_the_fix(
         {"dev": {"cognito": {"user_pool_id": pool["Id"]}}},
     )
     result = run_cli(project, *command)
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # a user error (2 is a crash)
     # the command runs in the project directory: app.py, line of the decorator
     assert result.err.startswith("Error: app.py:7: Unknown Cognito trigger 'PreSignup'."), (
         result.err
