@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs"
@@ -21,3 +24,29 @@ def test_every_page_is_in_the_site_navigation() -> None:
     nav = (ROOT / "mkdocs.yml").read_text()
     pages = sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md"))
     assert [p for p in pages if f": {p}\n" not in nav] == []
+
+
+@pytest.mark.parametrize("value", [1, "true", "yes"])
+@pytest.mark.parametrize("how", ["assigned", "returned"])
+def test_events_page_promise_a_non_boolean_response_flag_fails_in_the_handler(
+    value: object, how: str, tmp_path: Path
+) -> None:
+    """docs/how-to/events.md: response flags are strict booleans, a wrong value fails the handler."""
+    from chalice.test import Client
+
+    from chalice_cognito import Chalice
+    from chalice_cognito.testing import sample_event
+
+    assert "Response flags are strict booleans" in (DOCS / "how-to" / "events.md").read_text()
+    app = Chalice(app_name="flags")
+
+    @app.cognito_trigger("PreSignUp")
+    def pre_sign_up(event: Any) -> Any:
+        if how == "returned":
+            return {"autoConfirmUser": value}
+        event.response.auto_confirm_user = value
+        return event
+
+    flag = "(?i)auto_?confirm_?user: must be JSON true or false"
+    with Client(app, project_dir=str(tmp_path)) as client, pytest.raises(ValueError, match=flag):
+        client.lambda_.invoke("pre_sign_up", sample_event("PreSignUp_SignUp"))
