@@ -414,8 +414,10 @@ def _deploy(
     if stage_wiring.has_work:
         # Preflight (reads only): every pool exists and no slot is refused, with
         # the ARNs the functions will have, so a refusal stops before anything is created.
-        predicted = _predicted_arns(stage_wiring, config, session)
-        for _, plan in stage_wiring.plans(predicted, predicted=list(predicted.values())):
+        with _step("reading the user pools before the deploy (nothing written yet)"):
+            predicted = _predicted_arns(stage_wiring, config, session)
+            plans = stage_wiring.plans(predicted, predicted=list(predicted.values()))
+        for _, plan in plans:
             if plan.refused:
                 raise RefusedError(plan)
         if stage_wiring.registrations:
@@ -427,12 +429,17 @@ def _deploy(
     def post_deploy(_config: Config, deployed_values: Dict[str, Any]) -> List[PoolResult]:
         if not stage_wiring.has_work:
             return []
-        return stage_wiring.wire(
-            deployed_arns(deployed_values), created=deployer.created_function_arns
-        )
+        with _step("wiring the triggers into the user pools (the new functions exist)"):
+            return stage_wiring.wire(
+                deployed_arns(deployed_values), created=deployer.created_function_arns
+            )
 
     deployer = factory.create_cognito_deployer(session, config, ui, post_deploy, extra_steps)
-    with chalice_hooks.cognito_analyzer():
+    deploying = _step(
+        "deploying with Chalice (functions and roles, then the wiring, then deleting the "
+        "functions that left the app)"
+    )
+    with chalice_hooks.cognito_analyzer(), deploying:
         deployed_values = deployer.deploy(config, chalice_stage_name=stage)
     factory.create_deployment_reporter(ui=ui).display_report(deployed_values)
     results: List[PoolResult] = deployer.post_deploy_result or []
@@ -519,10 +526,12 @@ def delete(ctx: click.Context, profile: Optional[str], stage: str) -> None:
     session = factory.create_botocore_session()
     stage_wiring = _detaching_wiring(factory, stage, config, session)
     if stage_wiring.state.pools or (stage_wiring.cognito.pools and stage_wiring.known_functions):
-        results = stage_wiring.detach_all()
+        with _step("detaching the stage's triggers from the user pools (nothing deleted yet)"):
+            results = stage_wiring.detach_all()
         _echo_results(results, "Detached Cognito triggers:")
     deployer = factory.create_deletion_deployer(session=session, ui=UI())
-    deployer.deploy(config, chalice_stage_name=stage)
+    with _step("deleting the stage's functions and roles (its triggers are detached)"):
+        deployer.deploy(config, chalice_stage_name=stage)
 
 
 # -- package ---------------------------------------------------------------------------
@@ -718,7 +727,8 @@ def attach(
     """Wire the triggers of functions already deployed with plain `chalice deploy`."""
     stage_wiring, config, _ = _stage_wiring(ctx, stage, profile, user_pool_id, force)
     arns = _require_deployed(stage_wiring, config, stage)
-    results = stage_wiring.wire(arns)
+    with _step("wiring the triggers into the user pools"):
+        results = stage_wiring.wire(arns)
     _echo_results(results, "Cognito triggers:")
     if any(r.access for r in stage_wiring.registrations):
         click.echo(
@@ -740,7 +750,9 @@ def detach(ctx: click.Context, stage: str, profile: Optional[str]) -> None:
     if not (stage_wiring.state.pools or stage_wiring.known_functions):
         click.echo(f"Stage {stage!r} has no triggers attached (no {state_path('.', stage)}).")
         return
-    _echo_results(stage_wiring.detach_all(), "Detached Cognito triggers:")
+    with _step("detaching the stage's triggers from the user pools"):
+        results = stage_wiring.detach_all()
+    _echo_results(results, "Detached Cognito triggers:")
 
 
 @cli.command("plan")
@@ -871,6 +883,13 @@ def _declaration_site(error: BaseException) -> str:
     except ValueError:  # another drive on Windows
         shown = frame.filename
     return f"{shown}:{frame.lineno}: "
+
+
+def _step(description: str) -> Any:
+    """:func:`chalice_cognito.deploy.progress.step`: what an interrupt message names."""
+    from chalice_cognito.deploy import progress
+
+    return progress.step(description)
 
 
 def _interrupted(argv: Sequence[str]) -> str:
