@@ -14,17 +14,21 @@ reference cannot drift from what it describes:
   description here, or a description of a key it does not accept, fails the
   build;
 * ``cli``: every command of the ``chalice-cognito`` click group, its ``--help``
-  as the program prints it (the commands Chalice provides unchanged are listed).
+  as the program prints it (the commands Chalice provides unchanged are listed);
+* ``modules``: every module of the package and the first line of its docstring,
+  split by whether the packager ships it in the Lambda zip.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import re
 import sys
 import types
 import typing
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 MARKER = re.compile(r"<!-- reference: ([a-z-]+) -->")
@@ -381,11 +385,44 @@ def cli() -> str:
     return "\n".join(out) + "\n"
 
 
+# -- modules -------------------------------------------------------------------------------
+
+
+def modules() -> str:
+    """Every module of the package with the first line of its docstring, split by where it runs.
+
+    A module is in the Lambda zip unless the packager leaves it out
+    (``chalice_cognito.deploy.packaging.DEPLOY_TIME_PARTS``).  Read with :mod:`ast`: nothing
+    is imported, so an optional dependency (the CDK) is not needed to build the docs.
+    """
+    import chalice_cognito
+    from chalice_cognito.deploy.packaging import DEPLOY_TIME_PARTS
+
+    root = Path(chalice_cognito.__file__).parent
+    rows: Dict[bool, List[str]] = {True: [], False: []}
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root.parent)
+        if "__pycache__" in relative.parts:
+            continue
+        docstring = ast.get_docstring(ast.parse(path.read_text())) or ""
+        summary = _md(docstring.split("\n\n")[0].replace("\n", " ")).replace("|", "\\|")
+        shipped = not DEPLOY_TIME_PARTS.intersection(path.relative_to(root).parts)
+        rows[shipped].append(f"| `{relative.as_posix()}` | {summary} |")
+    out: List[str] = []
+    for shipped, title in (
+        (True, "In the Lambda zip"),
+        (False, "Not in the Lambda zip: deploy time, local development, test helpers"),
+    ):
+        out += [f"### {title}", "", "| Module | What it is |", "|---|---|", *rows[shipped], ""]
+    return "\n".join(out)
+
+
 RENDERERS: Dict[str, Callable[[], str]] = {
     "triggers": triggers,
     "events": events,
     "config": config,
     "cli": cli,
+    "modules": modules,
 }
 
 

@@ -128,3 +128,20 @@ def test_pages_use_only_known_markers(gen: ModuleType) -> None:
     assert used == set(gen.RENDERERS)
     with pytest.raises(ValueError, match="unknown reference section 'nope'"):
         gen.expand("<!-- reference: nope -->")
+
+
+def test_every_module_is_listed_on_the_side_of_the_zip_the_packager_puts_it(
+    gen: ModuleType,
+) -> None:
+    import chalice_cognito
+    from chalice_cognito.deploy.packaging import DEPLOY_TIME_PARTS
+
+    text = gen.render("modules")
+    shipped, rest = text.split("### Not in the Lambda zip", 1)
+    root = Path(chalice_cognito.__file__).parent
+    for path in root.rglob("*.py"):
+        if "__pycache__" in path.parts:
+            continue
+        row = f"| `{path.relative_to(root.parent).as_posix()}` |"
+        in_zip = not DEPLOY_TIME_PARTS.intersection(path.relative_to(root).parts)
+        assert row in (shipped if in_zip else rest), row
