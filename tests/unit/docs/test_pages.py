@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +51,15 @@ def test_events_page_promise_a_non_boolean_response_flag_fails_in_the_handler(
     flag = "(?i)auto_?confirm_?user: must be JSON true or false"
     with Client(app, project_dir=str(tmp_path)) as client, pytest.raises(ValueError, match=flag):
         client.lambda_.invoke("pre_sign_up", sample_event("PreSignUp_SignUp"))
+
+
+def test_examples_page_shows_the_example_apps_own_declarations() -> None:
+    """docs/examples.md: each snippet's decorator and function are declared so in app.py."""
+    declaration = r"(@app\.cognito_trigger\((?:[^()]|\([^()]*\))*\))\ndef (\w+)\("
+
+    def declarations(text: str) -> set[tuple[str, str]]:
+        return {(" ".join(m.group(1).split()), m.group(2)) for m in re.finditer(declaration, text)}
+
+    shown = declarations((DOCS / "examples.md").read_text())
+    assert len(shown) >= 13
+    assert shown - declarations((ROOT / "app.py").read_text()) == set()
