@@ -34,6 +34,7 @@ test: setup lint typecheck docs
 lint: $(STAMP)
 	$(BIN)/ruff check chalice_cognito tests bench app.py chalicelib docs/gen_reference.py
 	$(BIN)/ruff format --check chalice_cognito tests bench app.py chalicelib docs/gen_reference.py
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -52,14 +53,14 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 ## The runtime half (what runs inside Lambda) on the other Lambda Pythons this machine has.
-RUNTIME_TESTS := tests/unit/events tests/unit/app tests/unit/catalogue tests/unit/testing tests/unit/access
+RUNTIME_TESTS := tests/unit/events tests/unit/app tests/unit/catalogue tests/unit/testing tests/unit/access tests/unit/senders
 test-pythons:
 	@for v in 3.10 3.12 3.13; do \
 	  py=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python 2>/dev/null | tail -n 1); \
 	  [ -n "$$py" ] || py=python$$v; \
 	  $$py -c 'import sys' 2>/dev/null || { echo "python$$v: not installed here, skipped"; continue; }; \
 	  env=.venv-py$$v; \
-	  [ -x $$env/bin/pytest ] || { $$py -m venv $$env && $$env/bin/pip install -q 'chalice>=1.34,<1.35' 'pydantic>=2.7,<3' pytest; } || exit 1; \
+	  $$env/bin/python -c 'import pytest, hypothesis, aws_encryption_sdk' 2>/dev/null || { $$py -m venv $$env && $$env/bin/pip install -q 'chalice>=1.34,<1.35' 'pydantic>=2.7,<3' pytest 'hypothesis==6.170.27' 'aws-encryption-sdk>=4,<5'; } || exit 1; \
 	  echo "== runtime half on Python $$v"; \
 	  $$env/bin/python -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS) || exit 1; \
 	done

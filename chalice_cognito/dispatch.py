@@ -18,22 +18,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from chalice_cognito.catalogue import TriggerSpec, did_you_mean, shown, trigger_for_source
 from chalice_cognito.events import EventParseError, describe_errors, model_for_event
 from chalice_cognito.events.base import CognitoEvent, CognitoModel, CognitoResponse
+from chalice_cognito.secrets import REDACTED, InvocationSecrets, mark_secret, scrub
+
+__all__ = [
+    "REDACTED",
+    "ResponseValidationError",
+    "TriggerDispatcher",
+    "TriggerError",
+    "TriggerMismatchError",
+    "mark_secret",
+    "scrub",
+    "secret_values",
+]
 
 logger = logging.getLogger("chalice_cognito")
 
-REDACTED = "***"
 #: The longest error text a log line carries; an event is up to 6 MB and its
 #: values can end up in an exception message.
 MAX_LOGGED_MESSAGE = 2000
-
-#: Secrets the handler derived during the current invocation (see mark_secret).
-_MARKED: ContextVar[Optional[List[str]]] = ContextVar("chalice_cognito_marked", default=None)
 
 
 class TriggerError(ValueError):
@@ -52,19 +59,6 @@ class TriggerMismatchError(TriggerError):
     """The function received an event of a trigger it was not declared for."""
 
 
-def mark_secret(value: Any) -> None:
-    """Treat ``value`` as a secret for the rest of the current invocation.
-
-    For values a handler derives that are in no event field, such as the
-    plaintext code :func:`chalice_cognito.senders.decrypt_code` returns: if
-    the invocation fails, they are scrubbed from the error and the log line
-    like the event's own secrets.  Outside a dispatch it does nothing.
-    """
-    marked = _MARKED.get()
-    if marked is not None and isinstance(value, str) and value and len(marked) < 64:
-        marked.append(value)
-
-
 class TriggerDispatcher:
     """Adapts a typed ``handler(event[, context])`` to Lambda's ``(event, context)``."""
 
@@ -79,8 +73,7 @@ class TriggerDispatcher:
         self._wants_context = _accepts_two_arguments(func)
 
     def __call__(self, raw_event: Dict[str, Any], context: Any = None) -> Dict[str, Any]:
-        marked: List[str] = []
-        token = _MARKED.set(marked)
+        marked = InvocationSecrets()
         event: Optional[CognitoEvent] = None
         result: Any = None
         try:
@@ -91,7 +84,7 @@ class TriggerDispatcher:
             return _echo(raw_event, event, final)
         except Exception as exc:
             source = raw_event.get("triggerSource") if _is_mapping(raw_event) else None
-            secrets = secret_values(self.spec, raw_event, event, result) + marked
+            secrets = secret_values(self.spec, raw_event, event, result) + marked.values
             safe = _scrubbed(_sanitise(exc, self.spec, source), secrets)
             logger.error(
                 "%s",
@@ -106,7 +99,7 @@ class TriggerDispatcher:
                 raise
             raise safe from None
         finally:
-            _MARKED.reset(token)
+            marked.close()
 
     # -- steps -------------------------------------------------------------
 
@@ -316,40 +309,6 @@ def _collect_values(node: Any, out: List[str]) -> None:
             stack.extend(item.values())
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
-
-
-def _forms(secret: str) -> List[str]:
-    """A secret as it appears in text: plain, inside repr()/ascii(), JSON-escaped, and twice so.
-
-    ``repr`` escapes quotes and backslashes, ``json.dumps`` escapes non-ASCII
-    as ``\\uXXXX``, and a message may hold one inside the other (the repr of
-    a dict that holds a JSON string).
-    """
-    import json
-
-    forms = {secret}
-    for _ in range(2):
-        for form in list(forms):
-            forms.update(
-                (
-                    repr(form)[1:-1],
-                    ascii(form)[1:-1],
-                    json.dumps(form)[1:-1],
-                    json.dumps(form, ensure_ascii=False)[1:-1],
-                )
-            )
-    return [f for f in forms if f]
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value in ``text``, in every form of :func:`_forms`, by ``***``.
-
-    Longest first, so a secret that contains another is replaced whole.
-    """
-    forms = {form for secret in secrets if secret for form in _forms(secret)}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, REDACTED)
-    return text
 
 
 def _text(exc: BaseException) -> str:

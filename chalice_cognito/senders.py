@@ -28,7 +28,7 @@ Choices made here, and why:
 * A ``null`` code (``CustomEmailSender_AccountTakeOverNotification``) gives
   ``None``: the return type makes the handler deal with it.
 * The plaintext is never logged, and errors never contain it.  It is marked
-  as a secret of the invocation (:func:`chalice_cognito.dispatch.mark_secret`),
+  as a secret of the invocation (:func:`chalice_cognito.secrets.mark_secret`),
   so an error the handler raises with the code in it is scrubbed by the
   dispatcher too.  Keep it out of your own logs.
 
@@ -45,6 +45,8 @@ import html
 import os
 import threading
 from typing import Any, Dict, Mapping, Optional, Tuple
+
+from chalice_cognito.secrets import mark_secret
 
 #: Environment variable holding the pool's KMS key ARN in a sender function.
 #: The deploy (``chalice_cognito.deploy.grants``) sets it from ``kms_key_arn``.
@@ -122,8 +124,6 @@ def decrypt_code(
     code_text = html.unescape(text)
     # If the invocation then fails, the dispatcher scrubs the code (both forms)
     # from the error and the log line, as it does the event's own secrets.
-    from chalice_cognito.dispatch import mark_secret
-
     mark_secret(text)
     mark_secret(code_text)
     return code_text

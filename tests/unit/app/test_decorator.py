@@ -197,3 +197,55 @@ def test_stock_chalice_app_with_two_blueprints_claiming_one_slot_is_refused() ->
         app.register_blueprint(bp, name_prefix=prefix)
     with pytest.raises(ValueError, match="'one_gate' and 'two_gate'"):
         registered_triggers(app)
+
+
+def test_two_blueprints_claiming_one_slot_on_our_app_are_refused_at_registration() -> None:
+    app = _app()
+    for prefix in ("one_", "two_"):
+        bp = Blueprint(f"chalicelib.{prefix}")
+
+        @bp.cognito_trigger("PreSignUp")
+        def gate(event: Any) -> Any:
+            return event
+
+        if prefix == "one_":
+            app.register_blueprint(bp, name_prefix=prefix)
+    with pytest.raises(TriggerDeclarationError, match="'one_gate' and 'two_gate'"):
+        app.register_blueprint(bp, name_prefix="two_")
+
+
+def test_a_blueprint_on_another_pool_and_routes_register_as_usual() -> None:
+    app = _app()
+    bp = Blueprint("chalicelib.auth")
+
+    @bp.cognito_trigger("PreSignUp", user_pool="partners")
+    def gate(event: Any) -> Any:
+        return event
+
+    @bp.route("/ping")
+    def ping() -> Any:
+        return {"ok": True}
+
+    @app.cognito_trigger("PreSignUp")
+    def main_gate(event: Any) -> Any:
+        return event
+
+    app.register_blueprint(bp, url_prefix="/auth")
+    assert sorted(r.function_name for r in registered_triggers(app)) == ["gate", "main_gate"]
+    assert "/auth/ping" in app.routes
+
+
+def test_the_runtime_half_overrides_no_private_chalice_method() -> None:
+    """Issue 13: no private Chalice name in the runtime half (only public seams)."""
+    import chalice.app as chalice_app
+
+    from chalice_cognito.app import CognitoTriggerAPI
+
+    for ours, stock in ((Chalice, chalice_app.Chalice), (Blueprint, chalice_app.Blueprint)):
+        for klass in (ours, CognitoTriggerAPI):
+            private = [
+                name
+                for name in vars(klass)
+                if name.startswith("_") and not name.startswith("__") and hasattr(stock, name)
+            ]
+            assert private == [], f"{klass.__name__} overrides private Chalice names {private}"

@@ -327,3 +327,32 @@ def test_a_returned_dict_may_add_a_key_unlike_any_field(load_event: Loader) -> N
     raw = load_event("PreSignUp_SignUp")
     out = TriggerDispatcher(lambda event: {"fieldAwsAddsLater": 1}, get_trigger("PreSignUp"))(raw)
     assert out["response"]["fieldAwsAddsLater"] == 1
+
+
+def test_another_triggers_event_is_refused_every_time(load_event: Loader) -> None:
+    from chalice_cognito.dispatch import TriggerMismatchError
+
+    dispatcher = TriggerDispatcher(lambda event: None, get_trigger("PreSignUp"))
+    token_event = load_event("TokenGeneration_Authentication.v2")
+    for _ in range(2):
+        with pytest.raises(TriggerMismatchError, match="belongs to PreTokenGeneration"):
+            dispatcher(dict(token_event))
+    raw = load_event("PreSignUp_SignUp")
+    assert dispatcher(dict(raw)) == raw
+
+
+def test_a_short_secret_is_scrubbed_where_it_stands_alone_only() -> None:
+    from chalice_cognito.dispatch import scrub
+
+    text = "expected 5, got 4: at most 140 characters (answer=5)"
+    assert scrub(text, ["5"]) == "expected ***, got 4: at most 140 characters (answer=***)"
+    assert scrub("caller_context", ["x"]) == "caller_context"
+    assert scrub("pw 'a\\\\b' and \"a\\\\b\"", ["a\\b"]) == "pw '***' and \"***\""
+    assert scrub('{"p": "\\u00e9t\\u00e9"}', ["été"]) == '{"p": "***"}'
+
+
+def test_mark_secret_outside_an_invocation_does_nothing() -> None:
+    from chalice_cognito.secrets import _MARKED, mark_secret
+
+    mark_secret("not in a dispatch")
+    assert _MARKED.get() is None

@@ -255,6 +255,10 @@ def test_custom_message_needs_the_code_placeholder(load_event: Loader) -> None:
         load_event, "CustomMessage_SignUp", smsMessage="Hello", emailMessage="Hello"
     )
     assert _fields(event) == ["response.smsMessage", "response.emailMessage"]
+    # The rule quotes the literal placeholder the pool sent, so the fix is obvious.
+    rules = [v.rule for v in event.response_violations()]
+    assert rules[0] == "must contain the code placeholder {####} (request.codeParameter)"
+    assert "{####}" in rules[1] and "{##Click Here##}" in rules[1]
 
 
 def test_custom_message_link_placeholder_counts_for_email_only(load_event: Loader) -> None:
@@ -273,7 +277,10 @@ def test_admin_create_user_message_needs_username_too(load_event: Loader) -> Non
     )
     violations = bad.response_violations()
     assert [v.field for v in violations] == ["response.emailMessage"]
-    assert "usernameParameter" in violations[0].rule
+    assert violations[0].rule == (
+        "must contain the username placeholder {username} (request.usernameParameter) "
+        "for AdminCreateUser"
+    )
     good = _with_response(
         load_event,
         "CustomMessage_AdminCreateUser",
@@ -389,3 +396,52 @@ def test_v1_non_string_claim_is_reported_once(load_event: Loader) -> None:
 
     event = _v1(load_event, {"claimsToAddOrOverride": {"when": datetime.date(2026, 1, 1)}})
     assert len(event.response_violations()) == 1
+
+
+# -- response flags are JSON booleans ------------------------------------------------
+
+#: (event fixture, snake_case flag) for every boolean a handler may set.
+FLAGS = [
+    ("PreSignUp_SignUp", "auto_confirm_user"),
+    ("PreSignUp_SignUp", "auto_verify_email"),
+    ("PreSignUp_SignUp", "auto_verify_phone"),
+    ("DefineAuthChallenge_Authentication", "issue_tokens"),
+    ("DefineAuthChallenge_Authentication", "fail_authentication"),
+    ("VerifyAuthChallengeResponse_Authentication", "answer_correct"),
+    ("UserMigration_Authentication", "force_alias_creation"),
+    ("UserMigration_Authentication", "enable_sms_mfa"),
+]
+
+
+@pytest.mark.parametrize(("name", "flag"), FLAGS)
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, 1.0])
+def test_response_flags_refuse_anything_but_a_boolean(
+    load_event: Loader, name: str, flag: str, value: Any
+) -> None:
+    """Cognito reads JSON true/false; a lax bool would turn "yes" or 1 into True silently."""
+    from pydantic import ValidationError
+
+    event = parse_event(load_event(name))
+    with pytest.raises(ValidationError, match="valid boolean"):
+        setattr(event.response, flag, value)
+    for ok in (True, False, None):
+        setattr(event.response, flag, ok)
+        assert getattr(event.response, flag) is ok
+
+
+@pytest.mark.parametrize(
+    "returned", [{"autoConfirmUser": "yes"}, {"auto_confirm_user": 1}, {"autoConfirmUser": "true"}]
+)
+def test_a_returned_dict_with_a_non_boolean_flag_is_a_clear_error(
+    load_event: Loader, returned: Dict[str, Any]
+) -> None:
+    from chalice_cognito.catalogue import BY_NAME
+    from chalice_cognito.dispatch import TriggerDispatcher, TriggerError
+
+    dispatcher = TriggerDispatcher(lambda event: returned, BY_NAME["PreSignUp"])
+    with pytest.raises(TriggerError) as info:
+        dispatcher(load_event("PreSignUp_SignUp"))
+    assert str(info.value).endswith(
+        "must be JSON true or false (Cognito accepts no string or number here)"
+    )
+    assert "PreSignUp (PreSignUp_SignUp): invalid value: " in str(info.value)
