@@ -63,3 +63,24 @@ def test_examples_page_shows_the_example_apps_own_declarations() -> None:
     shown = declarations((DOCS / "examples.md").read_text())
     assert len(shown) >= 13
     assert shown - declarations((ROOT / "app.py").read_text()) == set()
+
+
+def test_trigger_and_source_counts_written_in_the_docs_are_the_catalogues() -> None:
+    """A count in prose ("13 triggers", "41 `triggerSource` values") is checked, not trusted."""
+    from chalice_cognito.catalogue import TRIGGERS
+
+    expected = {
+        "trigger": len(TRIGGERS),
+        "source": sum(len(spec.trigger_sources) for spec in TRIGGERS),
+    }
+    pattern = re.compile(
+        r"\b(\d+)\s+(?:Cognito\s+)?(`?triggerSource`?s?(?:\s+values)?|sources|triggers?\b(?!\s+sources))"
+    )
+    pages = [*DOCS.rglob("*.md"), ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
+    wrong = []
+    for page in pages:
+        for number, noun in pattern.findall(page.read_text()):
+            kind = "trigger" if noun.startswith("trigger") and "Source" not in noun else "source"
+            if int(number) != expected[kind]:
+                wrong.append(f"{page.relative_to(ROOT)}: {number} {noun}")
+    assert wrong == []
