@@ -13,7 +13,7 @@ Two forms, at the top level (every stage) and/or under ``stages.<stage>``
         "staff": {"user_pool_id": "eu-west-1_XyZ", "on_conflict": "replace"}}}
 
 A single-pool section is the pool alias ``default``.  ``precompile_bytecode``
-(either form, default false) is about the deployment zip, not a pool: see
+(either form, default true) is about the deployment zip, not a pool: see
 :func:`precompile_bytecode`.  The ``--user-pool-id``
 flag, then the ``CHALICE_COGNITO_USER_POOL_ID`` environment variable, override
 the default pool's id.  Loading is pure (no AWS): names are resolved later by
@@ -163,7 +163,7 @@ class CognitoConfig:
     pools: Mapping[str, PoolSettings] = field(default_factory=dict)
     #: ship checked-hash ``.pyc`` files in the deployment zip (see
     #: :mod:`chalice_cognito.deploy.bytecode`); ``precompile_bytecode`` key
-    precompile_bytecode: bool = False
+    precompile_bytecode: bool = True
 
     @property
     def default_alias(self) -> Optional[str]:
@@ -304,13 +304,13 @@ def load_cognito_config(
 
 
 def precompile_bytecode(config: Mapping[str, Any], stage: str) -> bool:
-    """The ``precompile_bytecode`` key of ``stage`` (stage section, then top level; default false).
+    """The ``precompile_bytecode`` key of ``stage`` (stage section, then top level; default true).
 
     Read on its own by the packagers (``packaging.create_build_stage``),
     which need this key but not the pools (whose checks may depend on CLI
     flags the build stage does not see).
     """
-    value: Any = False
+    value: Any = True
     stages = config.get("stages") or {}
     stage_data = stages.get(stage) if isinstance(stages, Mapping) else None
     stage_section = (stage_data or {}).get("cognito") if isinstance(stage_data, Mapping) else None

@@ -12,9 +12,10 @@ sources, so the probe itself can see compilation.
 
 from __future__ import annotations
 
+import io
 import json
-import marshal
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -24,7 +25,6 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 from chalice.config import Config
-from chalice.deploy.deployer import DeploymentPackager, ManagedLayerDeploymentPackager
 from chalice.deploy.swagger import TemplatedSwaggerGenerator
 from chalice.utils import UI, OSUtils
 
@@ -174,13 +174,9 @@ def make_project(root: Path) -> Path:
 def packager(kind: Any = packaging.CognitoLambdaDeploymentPackager, **kw: Any) -> Any:
     """A packager with bytecode on (the opt-in) unless the test says otherwise."""
     kw.setdefault("precompile_bytecode", True)
-    return kind(
-        osutils=OSUtils(),
-        dependency_builder=FakeDependencyBuilder(),
-        ui=UI(),
-        architecture="x86_64",
-        **kw,
-    )
+    kw.setdefault("ui", UI())
+    kw.setdefault("dependency_builder", FakeDependencyBuilder())
+    return kind(osutils=OSUtils(), architecture="x86_64", **kw)
 
 
 def extract(zip_path: str, target: Path) -> Path:
@@ -231,14 +227,15 @@ def test_lambda_zip_ships_bytecode_python_uses(tmp_path: Path) -> None:
     assert compiled_under(result, root) == []
 
 
-def test_default_ships_sources_only_under_another_zip_name(tmp_path: Path) -> None:
+def test_opt_out_ships_sources_only_under_another_zip_name(tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj")
-    on = packager().deployment_package_filename(str(project), RUNNING)
-    # off unless asked for: the packager's own default, as create_build_stage's
-    off_packager = packaging.CognitoLambdaDeploymentPackager(
+    # on unless asked otherwise: the packager's own default, as create_build_stage's
+    default = packaging.CognitoLambdaDeploymentPackager(
         osutils=OSUtils(), dependency_builder=FakeDependencyBuilder(), ui=UI()
     )
-    assert off_packager.precompile_bytecode is False
+    assert default.precompile_bytecode is True
+    on = default.deployment_package_filename(str(project), RUNNING)
+    off_packager = packager(precompile_bytecode=False)
     off = off_packager.create_deployment_package(str(project), RUNNING)
     assert os.path.basename(off) != os.path.basename(on)
     assert off_packager.compiled_files == 0
@@ -278,13 +275,35 @@ def test_zip_name_follows_the_tag(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert name() not in (on, off)
 
 
-def test_other_runtime_gets_no_bytecode(tmp_path: Path) -> None:
+def test_other_runtime_falls_back_to_sources_and_says_so_once(tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj")
     other = "python3.10" if RUNNING != "python3.10" else "python3.12"
-    zip_path = packager().create_deployment_package(str(project), other)
-    with zipfile.ZipFile(zip_path) as archive:
-        pycs = [n for n in archive.namelist() if n.endswith(".pyc")]
-    assert pycs == [f"chalicelib/__pycache__/rules.{TAG}.pyc"]  # the local one, as stock
+    out = io.StringIO()
+    notes = packaging.PackagingNotes(UI(out=out, err=out))
+    # the two packagers of automatic_layer, and the single one, share the stage's notes
+    for kind in (
+        packaging.CognitoLayerDeploymentPackager,
+        packaging.CognitoAppOnlyDeploymentPackager,
+        packaging.CognitoLambdaDeploymentPackager,
+    ):
+        built = packager(kind, notes=notes, ui=UI(out=out, err=out))
+        zip_path = built.create_deployment_package(str(project), other)
+        with zipfile.ZipFile(zip_path) as archive:
+            pycs = [n for n in archive.namelist() if n.endswith(".pyc")]
+        assert [p for p in pycs if "chalicelib/__pycache__/" not in p] == [], kind
+        assert built.compiled_files == 0
+    said = [line for line in out.getvalue().splitlines() if line.startswith("Bytecode:")]
+    assert len(said) == 1, said
+    version = other.replace("python", "Python ")
+    assert f"the functions run {other}" in said[0]
+    assert f"Deploy from a {version} environment" in said[0]
+    assert '"precompile_bytecode": false' in said[0]
+    # the opt-out says nothing
+    quiet = io.StringIO()
+    packager(precompile_bytecode=False, ui=UI(out=quiet, err=quiet)).create_deployment_package(
+        str(project), other
+    )
+    assert "Bytecode" not in quiet.getvalue()
 
 
 def test_layer_and_app_only_zips(tmp_path: Path) -> None:
@@ -294,6 +313,9 @@ def test_layer_and_app_only_zips(tmp_path: Path) -> None:
         names = archive.namelist()
     prefix = f"python/lib/{RUNNING}/site-packages/"
     assert f"{prefix}tinydep/__pycache__/__init__.{TAG}.pyc" in names
+    # the runtime half rides in the layer (Chalice puts vendor/ there), compiled
+    assert f"{prefix}chalice_cognito/__pycache__/dispatch.{TAG}.pyc" in names
+    assert f"{prefix}chalice_cognito/testing.py" not in names
     assert not [n for n in names if not n.startswith(prefix)]
     assert not [n for n in names if n.endswith(f"py2_script.{TAG}.pyc")]
     assert os.path.basename(layer.deployment_package_filename(str(project), RUNNING)) != (
@@ -309,52 +331,21 @@ def test_layer_and_app_only_zips(tmp_path: Path) -> None:
     assert os.path.basename(zip_path).startswith("appcode-")
     with zipfile.ZipFile(zip_path) as archive:
         names = archive.namelist()
-    for source in ("app.py", "chalice/app.py", "chalice_cognito/dispatch.py"):
+    for source in ("app.py", "chalice/app.py", "chalicelib/rules.py"):
         assert bytecode.pyc_zip_path(source, TAG) in names
+    assert not [n for n in names if n.startswith("chalice_cognito/")]
     off = packager(packaging.CognitoAppOnlyDeploymentPackager, precompile_bytecode=False)
     assert off.deployment_package_filename(str(project), RUNNING) != zip_path
 
 
-def test_injected_app_replaces_its_bytecode(tmp_path: Path) -> None:
-    # Chalice 1.34 never calls inject_latest_app itself; if anything does, the
-    # app's pyc at the zip root must not survive next to a new app.py.
-    project = make_project(tmp_path / "proj")
-    built = packager()
-    zip_path = built.create_deployment_package(str(project), RUNNING)
-    new_app = APP.replace('app_name="bytes"', 'app_name="bytes2"')
-    (project / "app.py").write_text(new_app)
-    built.inject_latest_app(zip_path, str(project))
-    with zipfile.ZipFile(zip_path) as archive:
-        names = archive.namelist()
-        pyc = archive.read(f"__pycache__/app.{TAG}.pyc")
-    assert names.count(f"__pycache__/app.{TAG}.pyc") == 1
-    assert len(names) == len(set(names))
-    fresh = bytecode.compile_source(new_app.encode(), "app.py")
-    assert fresh is not None
-    # the header carries the new source's hash (marshal's output itself may
-    # differ between two compilations, by reference flags)
-    assert pyc[:16] == fresh[:16]
-    assert "bytes2" in marshal.loads(pyc[16:]).co_consts
-
-
 # -- the config key reaches the packagers --------------------------------------------
-
-
-def _packagers(stage: Any) -> List[Any]:
-    found: List[Any] = []
-    for step in stage._steps:
-        if isinstance(step, DeploymentPackager):
-            found.append(step._packager)
-        elif isinstance(step, ManagedLayerDeploymentPackager):
-            found += [step._lambda_packager, step._layer_packager]
-    return found
 
 
 @pytest.mark.parametrize("automatic_layer", [False, True])
 @pytest.mark.parametrize(
     ("on_disk", "expected"),
     [
-        ({}, False),
+        ({}, True),
         ({"cognito": {"user_pool_id": "eu-west-1_AbC", "precompile_bytecode": True}}, True),
         ({"cognito": {"user_pool_id": "eu-west-1_AbC", "precompile_bytecode": False}}, False),
         (
@@ -375,6 +366,87 @@ def test_build_stage_packagers_follow_the_config(
         config_from_disk={**on_disk, "automatic_layer": automatic_layer},
     )
     stage = packaging.create_build_stage(OSUtils(), UI(), TemplatedSwaggerGenerator(), config)
-    found = _packagers(stage)
+    found = list(stage.packagers)
     assert len(found) == (2 if automatic_layer else 1)
     assert [p.precompile_bytecode for p in found] == [expected] * len(found)
+
+
+# -- only what a cold start imports ---------------------------------------------------
+
+#: the distributions the runtime half needs, copied from this venv as pip installs them
+PYDANTIC_DISTS = ("pydantic", "pydantic_core", "typing_extensions", "annotated_types")
+
+
+class RealPydanticBuilder(FakeDependencyBuilder):
+    """tinydep (with a module nobody imports and a test suite) plus this venv's real pydantic."""
+
+    def build_site_packages(self, abi: str, requirements: str, target: str) -> None:
+        super().build_site_packages(abi, requirements, target)
+        site = Path(target)
+        (site / "tinydep" / "unused.py").write_text("X = 1\n")
+        (site / "tinydep" / "tests").mkdir()
+        (site / "tinydep" / "tests" / "test_x.py").write_text("def test(): pass\n")
+        source = Path(venv_site_packages())
+        for entry in source.iterdir():
+            top = entry.name.split("-")[0].split(".")[0]
+            if top in PYDANTIC_DISTS or entry.name == "typing_inspection":
+                if entry.is_dir():
+                    shutil.copytree(
+                        entry, site / entry.name, ignore=shutil.ignore_patterns("*.pyc")
+                    )
+                else:
+                    shutil.copyfile(entry, site / entry.name)
+
+
+def test_default_zip_compiles_what_a_cold_start_imports_and_nothing_more(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    built = packaging.CognitoLambdaDeploymentPackager(
+        osutils=OSUtils(), dependency_builder=RealPydanticBuilder(), ui=UI()
+    )
+    zip_path = built.create_deployment_package(str(project), RUNNING)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+    pyc = {s: bytecode.pyc_zip_path(s, TAG) in names for s in names if s.endswith(".py")}
+    assert pyc["tinydep/__init__.py"] and pyc["pydantic/main.py"] and pyc["app.py"]
+    assert not pyc["tinydep/unused.py"] and not pyc["tinydep/tests/test_x.py"]
+    assert not [s for s, has in pyc.items() if s.startswith("pydantic/v1/") and has]
+    # never imported by a trigger's cold start: no bytecode shipped for them
+    for unused in ("pydantic/mypy.py", "pydantic/deprecated/json.py", "pydantic/networks.py"):
+        assert pyc[unused] is False, unused
+    size = packaging.package_size(zip_path)
+    assert size.compiled == built.compiled_files == sum(pyc.values())
+    assert 0 < size.without_bytecode < size.size
+    assert f"{size.compiled} modules precompiled" in size.summary()
+
+    # As Lambda runs it, with nothing from this venv: import + the first event
+    # compile nothing from the zip (the pydantic models a trigger validates with
+    # included), so the measurement saw every module a cold start needs.
+    root = extract(zip_path, tmp_path / "task")
+    result = probe(root, ["app"], handler="pre_sign_up")
+    assert result["result"]["response"]["autoConfirmUser"] is True
+    assert compiled_under(result, root) == []
+
+
+def test_an_app_the_clean_interpreter_cannot_import_gets_everything_compiled(
+    tmp_path: Path,
+) -> None:
+    project = make_project(tmp_path / "proj")
+    (project / "app.py").write_text(
+        APP + "\nimport sys\nif sys.flags.no_site:\n    raise RuntimeError('not here')\n"
+    )
+    out = io.StringIO()
+    built = packaging.CognitoLambdaDeploymentPackager(
+        osutils=OSUtils(),
+        dependency_builder=RealPydanticBuilder(),
+        ui=UI(out=out, err=out),
+    )
+    zip_path = built.create_deployment_package(str(project), RUNNING)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+    assert bytecode.pyc_zip_path("tinydep/unused.py", TAG) in names
+    assert bytecode.pyc_zip_path("pydantic/main.py", TAG) in names
+    # never worth it, even then: pydantic's V1 copy, test suites
+    assert not [n for n in names if n.startswith("pydantic/v1/") and n.endswith(".pyc")]
+    assert bytecode.pyc_zip_path("tinydep/tests/test_x.py", TAG) not in names
+    assert "could not import the app in a clean interpreter" in out.getvalue()
+    assert "RuntimeError: not here" in out.getvalue()

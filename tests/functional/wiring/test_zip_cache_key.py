@@ -38,7 +38,7 @@ def zip_name(project_dir: Path) -> str:
 def test_key_is_the_same_on_every_run_and_ignores_timestamps(tmp_path: Path) -> None:
     root = project(tmp_path / "shop")
     first = zip_name(root)
-    written = root / ".chalice" / "deployments" / "chalice-cognito-requirements.txt"
+    written = root / ".chalice" / "deployments" / "chalice-cognito-project" / "requirements.txt"
     stamp = written.stat().st_mtime_ns
     for path in [*root.rglob("*.py"), root / "requirements.txt"]:
         os.utime(path, ns=(1, 1))  # a checkout or copy changes times, not contents

@@ -24,8 +24,8 @@ def load(data: Dict[str, Any], stage: str = "dev", **kw: Any) -> CognitoConfig:
 @pytest.mark.parametrize(
     ("data", "stage", "expected"),
     [
-        ({}, "dev", False),
-        ({"cognito": {"user_pool_id": ID}}, "dev", False),
+        ({}, "dev", True),  # on by default
+        ({"cognito": {"user_pool_id": ID}}, "dev", True),
         ({"cognito": {"user_pool_id": ID, "precompile_bytecode": False}}, "dev", False),
         ({"cognito": {"user_pool_id": ID, "precompile_bytecode": True}}, "dev", True),
         # next to user_pools (the multi-pool form)
