@@ -5,8 +5,11 @@ Figures are ratios against baselines measured in the same run, never absolute
 goals, so they mean the same on a slow CI machine:
 
 * per invocation (PreSignUp and PreTokenGeneration V2): the plugin's full path
-  (parse, handler, response validation, exact-echo dump) vs a raw-dict handler,
-  vs aws-lambda-powertools data classes and vs Powertools parser models;
+  (parse, handler, response validation, exact-echo dump) vs a raw-dict handler
+  (the floor), vs aws-lambda-powertools data classes and vs Powertools parser
+  models, validate only and validate + set + dump (what a parser user ships,
+  issue 12's baseline: the plugin at most 1.5x it on PreSignUp);
+  ``python -m bench.bench_runtime per-invocation`` runs only this part;
 * cold start, as Lambda pays it: each variant's real deployment zip (built by
   stock Chalice's packager for the baselines and by chalice-cognito's for the
   app with all 13 triggers) is extracted and imported by a fresh interpreter

@@ -97,7 +97,9 @@ class TriggerDispatcher:
             )
             if safe is exc:
                 raise
-            raise safe from None
+            # The handler's frames stay (source lines, no values); the original,
+            # secret-bearing exception is not chained.
+            raise safe.with_traceback(exc.__traceback__) from None
         finally:
             marked.close()
 
