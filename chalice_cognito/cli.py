@@ -40,7 +40,7 @@ from chalice import cli as chalice_cli
 from chalice.cli.factory import CLIFactory
 from chalice.config import Config
 from chalice.constants import DEFAULT_STAGE_NAME
-from chalice.deploy.deployer import ChaliceDeploymentError
+from chalice.deploy.deployer import ChaliceDeploymentError, Deployer, create_deletion_deployer
 from chalice.deploy.validate import ExperimentalFeatureError, validate_lambda_architecture
 from chalice.utils import UI, create_zip_file
 
@@ -99,11 +99,27 @@ class CognitoCLIFactory(CLIFactory):
         ui: UI,
         post_deploy: Optional[chalice_hooks.PostDeployHook],
         extra_steps: Sequence[Any] = (),
+        smoke: Optional[chalice_hooks.PostDeployHook] = None,
+        checks: Sequence[chalice_hooks.PostDeployHook] = (),
     ) -> chalice_hooks.CognitoDeployer:
-        """The stock deployer with the deferred sweeper, the wiring and the runtime-half zip."""
+        """The stock deployer with held-back deletions, the smoke check and the wiring."""
         return chalice_hooks.create_cognito_deployer(
-            session, config, ui, post_deploy=post_deploy, extra_steps=extra_steps
+            session,
+            config,
+            ui,
+            post_deploy=post_deploy,
+            extra_steps=extra_steps,
+            smoke=smoke,
+            checks=checks,
         )
+
+    def create_deletion_deployer(self, session: Any, ui: UI) -> Deployer:
+        """Stock ``chalice delete``'s deployer, on a client for which a gone resource is deleted.
+
+        A function deleted out of band (or by a killed run) must not stop the
+        deletion of the stage's other functions and its role.
+        """
+        return create_deletion_deployer(chalice_hooks.GoneIsDoneClient(session), ui)
 
     def create_wiring(self, session: Any) -> Wiring:
         """The wiring engine on the same botocore session as Chalice (same hooks, same creds)."""
@@ -198,16 +214,16 @@ def _system_info() -> str:
     return f"python {platform.python_version()}, {platform.system().lower()} {platform.release()}"
 
 
+#: Stock ``chalice``'s click group: its options, set-up callback and commands are reused.
+_STOCK_GROUP: click.Group = chalice_cli.cli
+
+
 @click.group(name="chalice-cognito")
 @click.version_option(
     version=__version__,
     prog_name="chalice-cognito",
     message=f"%(prog)s %(version)s (chalice {chalice_version}), {_system_info()}",
 )
-@click.option(
-    "--project-dir", help="The project directory path (absolute or relative). Defaults to CWD"
-)
-@click.option("--debug/--no-debug", default=False, help="Print debug logs to stderr.")
 @click.pass_context
 def cli(ctx: click.Context, project_dir: Optional[str], debug: bool = False) -> None:
     """Chalice with Amazon Cognito user pool triggers.
@@ -215,22 +231,19 @@ def cli(ctx: click.Context, project_dir: Optional[str], debug: bool = False) -> 
     Every `chalice` command works unchanged; deploy, delete and package also
     wire the app's @app.cognito_trigger handlers into its user pools.
     """
-    # Same set-up as chalice.cli.cli, with the plugin's factory.
-    if project_dir is None:
-        project_dir = os.getcwd()
-    elif not os.path.isabs(project_dir):
-        project_dir = os.path.abspath(project_dir)
-    if debug:
-        chalice_cli._configure_logging(10)
-    chalice_cli._configure_cli_env_vars()
+    # Stock `chalice`'s own set-up (project dir, --debug logging, the CLI-mode
+    # variable, chdir), then the plugin's factory in place of the stock one.
     ctx.ensure_object(dict)
-    ctx.obj["project_dir"] = project_dir
-    ctx.obj["debug"] = debug
-    ctx.obj["factory"] = CognitoCLIFactory(project_dir, debug, environ=os.environ)
-    os.chdir(project_dir)
+    assert _STOCK_GROUP.callback is not None
+    ctx.invoke(_STOCK_GROUP.callback, project_dir=project_dir, debug=debug)
+    ctx.obj["factory"] = CognitoCLIFactory(ctx.obj["project_dir"], debug, environ=os.environ)
 
 
-for _name, _command in chalice_cli.cli.commands.items():
+# Stock `chalice`'s own --project-dir and --debug options.
+cli.params.extend(p for p in _STOCK_GROUP.params if p.name in ("project_dir", "debug"))
+
+
+for _name, _command in _STOCK_GROUP.commands.items():
     if _name not in REPLACED:
         cli.add_command(_command, _name)
 
@@ -434,7 +447,21 @@ def _deploy(
                 deployed_arns(deployed_values), created=deployer.created_function_arns
             )
 
-    deployer = factory.create_cognito_deployer(session, config, ui, post_deploy, extra_steps)
+    def smoke_check(_config: Config, deployed_values: Dict[str, Any]) -> None:
+        _smoke(config, deployer, stage_wiring, deployed_values, emulator)
+
+    # --smoke runs on the built zip before the wiring: on AWS (zip only) before
+    # any write; in the emulator (it runs the deployed functions' settings)
+    # once the functions exist, the pool still pointing at the previous ones.
+    deployer = factory.create_cognito_deployer(
+        session,
+        config,
+        ui,
+        post_deploy,
+        extra_steps,
+        smoke=smoke_check if smoke and emulator is not None else None,
+        checks=[smoke_check] if smoke and emulator is None else [],
+    )
     deploying = _step(
         "deploying with Chalice (functions and roles, then the wiring, then deleting the "
         "functions that left the app)"
@@ -445,8 +472,6 @@ def _deploy(
     results: List[PoolResult] = deployer.post_deploy_result or []
     _echo_results(results, "Cognito triggers:")
     _echo_grants(grants_step.results if grants_step is not None else [])
-    if smoke:
-        _smoke(config, deployer, stage_wiring, deployed_values, emulator)
 
 
 def _smoke(
@@ -476,7 +501,10 @@ def _smoke(
         report = smoke.run_zip(packages[-1], calls)
         click.echo(smoke.format_report(report))
         if not report.ok:
-            raise _fail("Smoke test failed.")
+            raise _fail(
+                "Smoke test failed: nothing was deployed or wired (the functions and the "
+                "pool are as before). Fix the handler and deploy again."
+            )
         return
 
     import botocore.session
@@ -508,7 +536,10 @@ def _smoke(
     for line in emulated_smoke.observe(session, emulator, region, prepared):
         click.echo(f"  emulator after the run: {line}")
     if not report.ok:
-        raise _fail("Smoke test failed.")
+        raise _fail(
+            "Smoke test failed: the pool was not rewired (its triggers are as before) and "
+            "nothing was deleted. Fix the handler and deploy again."
+        )
 
 
 # -- delete ----------------------------------------------------------------------------

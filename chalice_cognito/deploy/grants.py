@@ -11,7 +11,7 @@ Deploy half.  Two layers:
   the pool's ``kms_key_arn`` and the :data:`~chalice_cognito.senders.KMS_KEY_ARN_ENV`
   environment variable :func:`chalice_cognito.senders.decrypt_code` reads.
   Nothing wider is ever produced: no wildcard action, no ``*`` resource.
-* :class:`CognitoGrantsStep` / :func:`add_grants_step` / :func:`inject_grants`:
+* :class:`CognitoGrantsStep` / :func:`inject_grants`:
   put those statements into the policy documents of Chalice's own application
   graph, after Chalice generated or loaded them and before it plans, so
   ``chalice deploy`` and ``chalice package`` (SAM and Terraform) carry them:
@@ -35,9 +35,10 @@ Deploy half.  Two layers:
   ``cognito-idp:`` actions still left on ``*`` so the user can declare them.
 
 Integration (the CLI / Chalice hooks): build the grants with
-:func:`plan_grants`, then add a :class:`CognitoGrantsStep` to the
-``BuildStage`` the deployer or packager uses (:func:`add_grants_step`); read
-:attr:`CognitoGrantsStep.results` for the deploy table (:func:`describe`).
+:func:`plan_grants`, then pass a :class:`CognitoGrantsStep` as an extra step
+of the build stage (``packaging.create_build_stage(..., extra_steps=...)``,
+after Chalice's own steps); read :attr:`CognitoGrantsStep.results` for the
+deploy table (:func:`describe`).
 """
 
 from __future__ import annotations
@@ -435,18 +436,6 @@ class NarrowDeclaredActionsStep(BaseDeployStep):
             if removed:
                 self.narrowed[resource.resource_name] = removed
 
-
-def add_grants_step(build_stage: Any, grants: Mapping[str, FunctionGrants]) -> CognitoGrantsStep:
-    """Append a :class:`CognitoGrantsStep` to a Chalice ``BuildStage`` and return it.
-
-    Works on the stage of ``chalice.deploy.deployer.create_build_stage``, which
-    both ``chalice deploy`` and ``chalice package`` (SAM and Terraform) use.
-    ``BuildStage`` has no public way to add a step, so this appends to its
-    ``_steps`` list (pinned Chalice 1.34; a functional test covers it).
-    """
-    step = CognitoGrantsStep(grants)
-    build_stage._steps.append(step)
-    return step
 
 
 def narrow_wildcard_actions(document: Dict[str, Any], actions: Iterable[str]) -> List[str]:

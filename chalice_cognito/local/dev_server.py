@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import functools
 import sys
-import threading
+import time
 from typing import Any, Optional
 
 from chalice import local as chalice_local
 from chalice.cli.factory import CLIFactory
-from chalice.cli.filewatch import WorkerProcess
+from chalice.cli.filewatch import RESTART_REQUEST_RC, WorkerProcess
 from chalice.deploy.validate import validate_routes
+from chalice.local import HTTPServerThread
 
 from chalice_cognito.local.invoke_server import InvokeRequests, LocalProject
 
@@ -50,15 +51,13 @@ class CognitoRequestHandler(InvokeRequests, chalice_local.ChaliceRequestHandler)
     def invoke_project(self) -> LocalProject:
         return self._project
 
-    def _generic_handle(self) -> None:
-        if self.command == "POST" and self.is_invoke_path(self.path):
+    def do_POST(self) -> None:
+        """The Lambda Invoke API; every other POST is Chalice's (its API Gateway emulation)."""
+        if self.is_invoke_path(self.path):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.handle_invoke(body)
             return
-        super()._generic_handle()
-
-    # Chalice binds every verb to its own _generic_handle: rebind to this one.
-    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+        super().do_POST()
 
 
 class CognitoLocalDevServer(chalice_local.LocalDevServer):
@@ -112,32 +111,44 @@ def create_dev_server(
     validate_routes(app_obj.routes)
     project = LocalProject(factory.project_dir, stage, region)
     project.adopt(app_obj)
-    # What chalice.local.create_local_server does to the app object.
-    chalice_local.CustomLocalChalice.__bases__ = (chalice_local.LocalChalice, app_obj.__class__)
-    app_obj.__class__ = chalice_local.CustomLocalChalice
+    # The app object answers as a LocalChalice (a current_request per thread),
+    # as chalice.local.create_local_server arranges; through a class of its
+    # own rather than by rewriting the bases of Chalice's shared one.
+    if not isinstance(app_obj, chalice_local.LocalChalice):
+        app_obj.__class__ = type(
+            f"Local{type(app_obj).__name__}", (chalice_local.LocalChalice, type(app_obj)), {}
+        )
     return CognitoLocalDevServer(app_obj, config, host, port, project)
 
 
 class CodeWatchingWorker(WorkerProcess):
-    """Chalice's reloader worker, restarting when a file Chalice packages changes.
+    """A worker for Chalice's reloader, restarting when a file Chalice packages changes.
 
-    Polls :meth:`LocalProject.code_fingerprint` once a second (stock's stat
-    watcher polls every file of the project directory at the same rate).
+    ``chalice.cli.reloader.run_with_reloader`` builds its worker as
+    ``worker_process_cls(http_thread)`` and returns ``worker.main(project_dir)``
+    (the public part of ``WorkerProcess`` this class overrides); the parent
+    process starts a new worker when that is ``RESTART_REQUEST_RC``.
+    This worker polls :meth:`LocalProject.code_fingerprint` once a second
+    (stock's stat watcher polls every file of the project directory at the
+    same rate).
     """
 
     POLL_INTERVAL = 1.0
 
-    def _start_file_watcher(self, project_dir: str) -> None:
-        project = LocalProject(project_dir)
-        thread = threading.Thread(
-            target=self._poll, args=(project,), name="chalice-cognito-watch", daemon=True
-        )
-        thread.start()
+    def __init__(self, http_thread: HTTPServerThread) -> None:
+        super().__init__(http_thread)
+        self.http_thread = http_thread
 
-    def _poll(self, project: LocalProject) -> None:
+    def main(self, project_dir: str, timeout: Optional[float] = None) -> int:
+        """Serve until the code changes (``RESTART_REQUEST_RC``) or ``timeout`` passes (0)."""
+        self.http_thread.start()
+        project = LocalProject(project_dir)
         seen = project.code_fingerprint()
-        while not self._restart_event.wait(self.POLL_INTERVAL):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(self.POLL_INTERVAL)
             if project.code_fingerprint() != seen:
                 print("Code changed: restarting the local server.", file=sys.stderr, flush=True)
-                self._restart_event.set()
-                return
+                self.http_thread.shutdown()
+                return RESTART_REQUEST_RC
+        return 0

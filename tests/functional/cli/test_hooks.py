@@ -7,7 +7,6 @@ import socket
 
 import pytest
 from chalice import analyzer
-from chalice.deploy import models
 
 from chalice_cognito.deploy import chalice_hooks
 from chalice_cognito.local import emulator
@@ -19,52 +18,6 @@ def test_analyzer_patch_is_scoped() -> None:
     with chalice_hooks.cognito_analyzer():
         assert "cognito_trigger" in decorators
     assert "cognito_trigger" not in decorators
-
-
-class _Deployed:
-    def __init__(self, resources: list) -> None:
-        self._resources = {r["name"]: r for r in resources}
-
-    def resource_names(self) -> list:
-        return list(self._resources)
-
-    def resource_values(self, name: str) -> dict:
-        return self._resources[name]
-
-
-class _Config:
-    chalice_stage = "dev"
-
-    def __init__(self, deployed: _Deployed) -> None:
-        self._deployed = deployed
-
-    def deployed_resources(self, stage: str) -> _Deployed:
-        return self._deployed
-
-
-def test_deferred_sweeper_keeps_deletions_out_of_the_plan() -> None:
-    old = {
-        "name": "old_fn",
-        "resource_type": "lambda_function",
-        "lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:a-dev-old_fn",
-    }
-    kept = {
-        "name": "kept_fn",
-        "resource_type": "lambda_function",
-        "lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:a-dev-kept_fn",
-    }
-    plan = models.Plan(
-        instructions=[models.RecordResource("lambda_function", "kept_fn", "lambda_arn")]
-    )
-    sweeper = chalice_hooks.DeferredDeletionSweeper()
-    sweeper.execute(plan, _Config(_Deployed([kept, old])))
-    assert plan.instructions == [models.RecordResource("lambda_function", "kept_fn", "lambda_arn")]
-    calls = [i for i in sweeper.deferred.instructions if isinstance(i, models.APICall)]
-    assert [(c.method_name, c.params) for c in calls] == [
-        ("delete_function", {"function_name": old["lambda_arn"]})
-    ]
-    assert sweeper.deferred_records == [old]
-    assert "Deleting function" in next(iter(sweeper.deferred.messages.values()))
 
 
 def test_emulator_binds_loopback_and_hides_real_aws(monkeypatch) -> None:

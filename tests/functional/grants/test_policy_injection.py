@@ -18,7 +18,6 @@ from chalice_cognito import registered_triggers
 from chalice_cognito.deploy.grants import (
     CognitoGrantsStep,
     GrantError,
-    add_grants_step,
     inject_grants,
     plan_grants,
 )
@@ -41,14 +40,25 @@ DECRYPT_STATEMENT = {
 }
 
 
+class ThenSteps(deployer.BuildStage):
+    """A build stage, then more steps: how the plugin adds its grants step (public API only)."""
+
+    def __init__(self, first: deployer.BuildStage, *steps: Any) -> None:
+        super().__init__(steps=list(steps))
+        self.first = first
+
+    def execute(self, config: Any, resources: List[Any]) -> None:
+        self.first.execute(config, resources)
+        super().execute(config, resources)
+
+
 def build(project: Any, pool: str = POOL, key: str = KEY) -> Any:
-    """Run Chalice's build stage with the grants step; return (resources, step)."""
+    """Run Chalice's build stage, then the grants step; return (resources, step)."""
     config = project.config()
     resources = project.resources(config)
-    stage = project.build_stage(config)
     grants = plan_grants(registered_triggers(project.app), {None: pool}, {None: key})
-    step = add_grants_step(stage, grants)
-    stage.execute(config, resources)
+    step = CognitoGrantsStep(grants)
+    ThenSteps(project.build_stage(config), step).execute(config, resources)
     return resources, step
 
 
@@ -215,9 +225,8 @@ def test_chalice_deployer_puts_the_grants_on_the_role_in_moto(
         key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
         config = project.config()
         client = TypedAWSClient(botocore.session.get_session())
-        stage = project.build_stage(config)
         grants = plan_grants(registered_triggers(project.app), {None: pool["Arn"]}, {None: key})
-        add_grants_step(stage, grants)
+        stage = ThenSteps(project.build_stage(config), CognitoGrantsStep(grants))
         deployer.Deployer(
             application_builder=ApplicationGraphBuilder(),
             deps_builder=DependencyBuilder(),

@@ -1,28 +1,24 @@
-"""CognitoDeployer's record of the functions a deploy created, from Chalice's real planner and executor.
+"""The deployer's record of the functions a deploy created, from Chalice's real planner and executor.
 
 The wiring skips the GetPolicy read of exactly these functions, so the record
 must list created functions and never updated ones (an updated function may
-carry a policy, ours included).  Also: the deployer's collector freeze is
-scoped to the deploy.
+carry a policy, ours included).  The record is kept by the AWS client the
+executor calls (``GoneIsDoneClient.create_function``).
 """
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
-from typing import Any, Dict, List
 
 import boto3
 import botocore.session
-import pytest
-from chalice.awsclient import TypedAWSClient
 from chalice.config import DeployedResources
 from chalice.deploy import models
 from chalice.deploy.executor import Executor
 from chalice.deploy.planner import PlanStage, RemoteState
 from chalice.utils import UI, OSUtils
 
-from chalice_cognito.deploy.chalice_hooks import CognitoDeployer, created_function_arns
+from chalice_cognito.deploy.chalice_hooks import GoneIsDoneClient
 
 from .conftest import REGION, create_function, make_zip
 
@@ -56,7 +52,7 @@ def test_only_functions_the_deploy_created_are_listed(aws: None, tmp_path: Path)
     package.write_bytes(make_zip())
     session = botocore.session.get_session()
     session.set_config_variable("region", REGION)
-    client = TypedAWSClient(session)
+    client = GoneIsDoneClient(session)
     resources = [
         lambda_model("existing", role_arn, package),
         lambda_model("created", role_arn, package),
@@ -65,25 +61,10 @@ def test_only_functions_the_deploy_created_are_listed(aws: None, tmp_path: Path)
     executor = Executor(client, UI())
     executor.execute(plan)
 
-    created = created_function_arns(plan, executor)
+    created = tuple(client.created_function_arns)
 
     new_arn = boto3.client("lambda", region_name=REGION).get_function(
         FunctionName="shop-dev-created"
     )["Configuration"]["FunctionArn"]
     assert created == (new_arn,)
     assert existing not in created
-
-
-def test_deploy_freezes_the_collector_only_while_it_runs(monkeypatch: Any) -> None:
-    deployer = CognitoDeployer.__new__(CognitoDeployer)  # collaborators are not needed here
-    seen: List[int] = []
-
-    def run(_config: Any, _stage: str) -> Dict[str, Any]:
-        seen.append(gc.get_freeze_count())
-        raise RuntimeError("deploy failed")
-
-    monkeypatch.setattr(deployer, "_deploy_unfrozen", run)
-    with pytest.raises(RuntimeError):
-        deployer._deploy(None, "dev")  # type: ignore[arg-type]
-    assert seen and seen[0] > 0  # the heap alive before the deploy was frozen
-    assert gc.get_freeze_count() == 0  # and handed back, even on failure
