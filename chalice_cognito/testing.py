@@ -658,3 +658,17 @@ def _lookup(event: Mapping[str, Any], parts: List[str]) -> Any:
         else:
             return None
     return node
+
+
+def __getattr__(name: str) -> Any:
+    """``LocalCognito`` (deploy-time: chalice, boto3, moto), imported only when asked for.
+
+    Kept out of the module's imports so ``chalice_cognito.testing`` stays
+    importable inside Lambda, where neither moto nor boto3's deploy-time
+    companions exist.
+    """
+    if name in ("LocalCognito", "LocalCognitoError"):
+        from chalice_cognito.local.cognito_flows import local_cognito
+
+        return getattr(local_cognito, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
