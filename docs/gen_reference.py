@@ -170,6 +170,10 @@ def _type_name(tp: Any, nested: List[type]) -> str:
     """A short readable type; nested models are linked and collected in ``nested``."""
     from pydantic import BaseModel
 
+    from chalice_cognito.events import base
+
+    if tp is getattr(base, "WireStr", None):
+        return "str"  # Cognito's strings; JSON booleans/numbers of test events become strings
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is typing.Annotated:
