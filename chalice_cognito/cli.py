@@ -469,6 +469,9 @@ def _deploy(
     with chalice_hooks.cognito_analyzer(), deploying:
         deployed_values = deployer.deploy(config, chalice_stage_name=stage)
     factory.create_deployment_reporter(ui=ui).display_report(deployed_values)
+    for package in deployer.deployment_packages:
+        # what each deploy uploads (once per function, or once for the layer)
+        click.echo(f"Deployment package {packaging.package_size(package).summary()}")
     results: List[PoolResult] = deployer.post_deploy_result or []
     _echo_results(results, "Cognito triggers:")
     _echo_grants(grants_step.results if grants_step is not None else [])

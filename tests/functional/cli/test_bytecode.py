@@ -450,3 +450,53 @@ def test_an_app_the_clean_interpreter_cannot_import_gets_everything_compiled(
     assert bytecode.pyc_zip_path("tinydep/tests/test_x.py", TAG) not in names
     assert "could not import the app in a clean interpreter" in out.getvalue()
     assert "RuntimeError: not here" in out.getvalue()
+
+
+# -- the real command ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("automatic_layer", [False, True])
+def test_deploy_ships_bytecode_by_default_and_reports_the_sizes(
+    tmp_path: Path, run_cli: Any, h: Any, aws: None, automatic_layer: bool
+) -> None:
+    pool = h.create_pool()
+    stages = {"dev": {"cognito": {"user_pool_id": pool["Id"]}}}
+    project = h.write_project(tmp_path / "tiny", h.TINY_APP, stages)
+    if automatic_layer:
+        config_path = project / ".chalice" / "config.json"
+        config = json.loads(config_path.read_text())
+        config_path.write_text(json.dumps({**config, "automatic_layer": True}))
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    reported = [line for line in result.out.splitlines() if line.startswith("Deployment package")]
+    assert len(reported) == (2 if automatic_layer else 1), result.out
+    for line in reported:
+        assert "without bytecode;" in line and "modules precompiled)" in line, line
+    deployments = project / ".chalice" / "deployments"
+    zips = {p.name: p for p in deployments.glob("*.cc-*.zip")}
+    assert sorted(line.split()[2].rstrip(":") for line in reported) == sorted(zips)
+    names: List[str] = []
+    for path in zips.values():
+        with zipfile.ZipFile(path) as archive:
+            names += archive.namelist()
+    site = f"python/lib/{RUNNING}/site-packages/" if automatic_layer else ""
+    for source in ("app.py", f"{site}chalice_cognito/dispatch.py", f"{site}pydantic/main.py"):
+        assert bytecode.pyc_zip_path(source, TAG) in names, source
+    assert not [n for n in names if n.startswith(f"{site}pydantic/v1/") and n.endswith(".pyc")]
+    if automatic_layer:
+        assert "python/lib" not in " ".join(n for n in names if n.startswith("app"))
+
+
+def test_deploy_opt_out_reports_sources_only(
+    tmp_path: Path, run_cli: Any, h: Any, aws: None
+) -> None:
+    pool = h.create_pool()
+    stages = {"dev": {"cognito": {"user_pool_id": pool["Id"], "precompile_bytecode": False}}}
+    project = h.write_project(tmp_path / "tiny", h.TINY_APP, stages)
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    assert "(sources only, no bytecode)" in result.out
+    assert "Bytecode:" not in result.out
+    (package,) = (project / ".chalice" / "deployments").glob("*.cc-*.zip")
+    with zipfile.ZipFile(package) as archive:
+        assert not [n for n in archive.namelist() if n.endswith(".pyc")]
