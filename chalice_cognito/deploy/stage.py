@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
+import click
 from chalice.config import Config
 
 from chalice_cognito.app import TriggerRegistration, registered_triggers
@@ -67,6 +68,7 @@ class StageWiring:
         cognito: CognitoConfig,
         force: bool = False,
         detach_only: bool = False,
+        warn: Callable[[str], None] = lambda message: click.echo(f"Warning: {message}", err=True),
     ) -> None:
         self.project_dir = project_dir
         self.stage = stage
@@ -83,6 +85,9 @@ class StageWiring:
             _recorded_function_arns(project_dir, stage)
         )
         self.pools: Dict[str, PoolRef] = {}
+        #: Pools of the ownership record found deleted (forgotten; saved by wire/detach_all).
+        self.gone: List[str] = []
+        self.warn = warn
         if not detach_only:
             # Every trigger's pool must be configured before anything is deployed.
             self.cognito.check_aliases(r.user_pool for r in self.registrations)
@@ -129,10 +134,44 @@ class StageWiring:
         """Names of trigger functions that have no ARN in ``function_arns``."""
         return [r.function_name for r in self.registrations if r.function_name not in function_arns]
 
-    def _orphans(self) -> List[str]:
-        """Pool ids this stage owns triggers on that are no longer configured."""
+    def _orphans(self) -> List[PoolRef]:
+        """Pools this stage owns triggers on that are no longer configured (and still exist)."""
         configured = {ref.pool_id for ref in self.resolve().values()}
-        return sorted(pid for pid in self.state.pools if pid not in configured)
+        found = (self._recorded_pool(pid) for pid in sorted(self.state.pools))
+        return [ref for ref in found if ref is not None and ref.pool_id not in configured]
+
+    def _recorded_pool(self, pool_id: str) -> Optional[PoolRef]:
+        """The pool of an ownership record entry; None when it no longer exists.
+
+        A pool that was deleted (or replaced by a stack, or lost with an
+        emulator) took its triggers with it: nothing is left to detach there,
+        so its entry is forgotten with a warning instead of failing every
+        command of the stage.  A configured pool that resolves to the same id
+        was described moments ago: no second read.
+        """
+        for ref in self.pools.values():
+            if ref.pool_id == pool_id:
+                return ref
+        try:
+            return self.wiring.resolve_pool(pool_id)
+        except PoolNotFoundError:
+            record = self.state.pools[pool_id]
+            where = f" (alias {record.alias})" if record.alias else ""
+            now = [r.pool_id for a, r in self.pools.items() if a == record.alias]
+            self.warn(
+                f"user pool {pool_id}{where} of {state_path('.', self.stage)} no longer "
+                "exists; its triggers went with it"
+                + (
+                    f". Using the configured pool {now[0]} instead."
+                    if now
+                    else ", nothing to detach there."
+                )
+            )
+            self.gone.append(pool_id)
+            self.state = self.state.with_pool(
+                PoolRef(pool_id, record.region, record.pool_arn, ""), Ownership()
+            )
+            return None
 
     def plans(
         self,
@@ -169,9 +208,8 @@ class StageWiring:
                         ),
                     )
                 )
-        for pool_id in self._orphans():
-            pool = self.wiring.resolve_pool(pool_id)
-            owned = self.state.ownership(pool_id)
+        for pool in self._orphans():
+            owned = self.state.ownership(pool.pool_id)
             out.append(("", self.wiring.plan(pool, (), owned, recognise=self.known_functions)))
         return out
 
@@ -214,6 +252,8 @@ class StageWiring:
         for _, plan in planned:
             if plan.refused:
                 raise RefusedError(plan)
+        if self.gone:
+            save_state(self.project_dir, self.state)
         wanted = self.wanted(function_arns)
         results = []
         for index, (alias, plan) in enumerate(planned):
@@ -232,18 +272,26 @@ class StageWiring:
         each, a slot counts as this stage's when the record says so or when it
         holds one of the stage's functions as Chalice recorded them, so a lost
         ownership record still leaves no trigger pointing at a deleted function.
-        A configured pool that no longer exists has nothing to detach.
+        A pool that no longer exists (configured or recorded) has nothing to
+        detach: a warning, and the rest goes on (``delete`` still deletes the
+        functions and the role).
         """
         pools: Dict[str, PoolRef] = {}
         for settings in self.cognito.pools.values():
             try:
                 ref = self.wiring.resolve_pool(settings)
-            except PoolNotFoundError:
+            except PoolNotFoundError as error:
+                if settings.user_pool_id not in self.state.pools:  # else: warned below
+                    self.warn(f"{error} Nothing to detach there.")
                 continue
             pools[ref.pool_id] = ref
-        for pool_id in self.state.pools:
+        for pool_id in sorted(self.state.pools):
             if pool_id not in pools:
-                pools[pool_id] = self.wiring.resolve_pool(pool_id)
+                found = self._recorded_pool(pool_id)
+                if found is not None:
+                    pools[pool_id] = found
+        if self.gone:
+            save_state(self.project_dir, self.state)
         results = []
         for pool_id in sorted(pools):
             pool = pools[pool_id]
@@ -261,9 +309,8 @@ class StageWiring:
             self.wiring.status(pool, wanted[alias], self.state.ownership(pool.pool_id))
             for alias, pool in self.resolve().items()
         ]
-        for pool_id in self._orphans():
-            pool = self.wiring.resolve_pool(pool_id)
-            out.append(self.wiring.status(pool, (), self.state.ownership(pool_id)))
+        for pool in self._orphans():
+            out.append(self.wiring.status(pool, (), self.state.ownership(pool.pool_id)))
         return out
 
 

@@ -1,0 +1,397 @@
+"""Kill the CLI at every request boundary of deploy, changed deploy and delete; re-run; converge.
+
+The real ``chalice-cognito`` console script runs against a moto server
+through the fault proxy.  Its pool holds settings (a password policy,
+auto-verified e-mail, tags) and a foreign owner's ``CustomMessage`` trigger
+before the app arrives.  For each of three commands:
+
+* a first ``deploy`` of an app with PreSignUp + PostConfirmation,
+* a changed ``deploy`` (PostConfirmation removed, PreAuthentication added: one
+  function created, one deleted after the wiring),
+* a ``delete``,
+
+a clean run records the request sequence and the converged state.  Then for
+each request ``N`` of that sequence the command is started from the same
+starting state, SIGKILLed by the proxy **before request N is forwarded**
+and, when ``N`` is a write, also **after request N was applied** (the answer
+is never seen).  These are all the distinct states a kill can leave: a kill
+after a read leaves what a kill before the next request leaves.  In each
+state left by a kill, and after re-running the same command:
+
+* every pool setting is what it was before the app (only LambdaConfig differs),
+* the foreign trigger is still there,
+* no trigger points at a function that does not exist;
+
+the re-run exits 0 and converges to exactly the clean run's state (pool,
+functions and their invoke permissions, roles and their policies, the
+deployed and ownership records).  A state equal to the clean run's makes the
+same next run as the clean run's, whose further re-run is checked to make 0
+wiring writes (UpdateUserPool, AddPermission, RemovePermission, functions or
+roles created or deleted; stock Chalice re-uploads code and role policies on
+every deploy); a converged state that differs gets its own further re-run.
+After ``delete`` the pool's LambdaConfig is the one from before the app.
+
+The starting state of each kill is restored in milliseconds (:class:`MotoState`
+snapshots of the in-process moto server; the project's records copied back)
+and Chalice's zip cache is kept, so a kill costs two CLI runs.
+
+A walk's findings are printed (``-s``): kills walked, states with a loss.
+Losses caused by known defects outside this suite are listed in
+:data:`KNOWN_LOSSES` (each with its cause); a known loss that stops happening
+fails the walk too, so the table cannot go stale.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import pytest
+
+from tests.integration.hardening.harness import World, write_project
+from tests.support import aws as support_aws
+from tests.support.faults import Rule
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-moto-server")]
+
+APP_NAME = "kw"
+
+APP_V1 = """
+from chalice_cognito import Chalice
+
+app = Chalice(app_name="kw")
+
+
+@app.cognito_trigger("PreSignUp")
+def pre_sign_up(event):
+    return event
+
+
+@app.cognito_trigger("PostConfirmation")
+def post_confirmation(event):
+    return event
+"""
+
+#: PostConfirmation removed (its function is deleted after the wiring), PreAuthentication added
+APP_V2 = """
+from chalice_cognito import Chalice
+
+app = Chalice(app_name="kw")
+
+
+@app.cognito_trigger("PreSignUp")
+def pre_sign_up(event):
+    return event
+
+
+@app.cognito_trigger("PreAuthentication")
+def pre_authentication(event):
+    return event
+"""
+
+FOREIGN_SLOT = "CustomMessage"
+
+#: Writes a converged re-run must not make (stock Chalice's unconditional
+#: UpdateFunctionCode/UpdateFunctionConfiguration/PutRolePolicy are not wiring).
+WIRING_WRITES = frozenset(
+    {
+        "UpdateUserPool",
+        "AddPermission",
+        "RemovePermission",
+        "CreateFunction",
+        "DeleteFunction",
+        "CreateRole",
+        "DeleteRole",
+    }
+)
+
+#: (command, operation at the boundary, "before"/"after") -> the defect causing its loss.
+#: Entries must keep failing (strict), or be removed once fixed.
+KNOWN_LOSSES: Dict[Tuple[str, str, str], str] = {}
+
+
+# -- the world -----------------------------------------------------------------------
+
+
+@dataclass
+class Chain:
+    """The starting state of each command and what its clean run did and left."""
+
+    world: World
+    project: Path
+    pool_id: str
+    foreign_arn: str
+    settings_before: Dict[str, Any]
+    lambda_config_before: Dict[str, Any]
+    #: command -> (moto snapshot, project records, app source) before it
+    starts: Dict[str, Tuple[Any, Dict[str, bytes], str]] = field(default_factory=dict)
+    #: command -> (request operations of the clean run, fingerprint after it)
+    clean: Dict[str, Tuple[List[str], Dict[str, Any]]] = field(default_factory=dict)
+
+
+COMMANDS = {
+    "first-deploy": ("deploy", APP_V1),
+    "changed-deploy": ("deploy", APP_V2),
+    "delete": ("delete", APP_V2),
+}
+
+RECORD_DIRS = ("deployed", "cognito")
+
+
+def _records(project: Path) -> Dict[str, bytes]:
+    out = {}
+    for name in RECORD_DIRS:
+        folder = project / ".chalice" / name
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.suffix == ".json":
+                    out[f"{name}/{path.name}"] = path.read_bytes()
+    return out
+
+
+def _restore_records(project: Path, saved: Dict[str, bytes]) -> None:
+    for name in RECORD_DIRS:
+        shutil.rmtree(project / ".chalice" / name, ignore_errors=True)
+    for rel, data in saved.items():
+        path = project / ".chalice" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+@functools.cache
+def _client(service: str, url: str) -> Any:
+    """One boto3 client per service (creating one loads its model: slow, hundreds of times)."""
+    return support_aws.client(service, url)
+
+
+def _pool(chain: Chain) -> Dict[str, Any]:
+    idp = _client("cognito-idp", chain.world.upstream)
+    return dict(idp.describe_user_pool(UserPoolId=chain.pool_id)["UserPool"])
+
+
+def _settings(pool: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        k: v
+        for k, v in pool.items()
+        if k not in ("LambdaConfig", "LastModifiedDate", "EstimatedNumberOfUsers")
+    }
+
+
+def _trigger_arns(lambda_config: Dict[str, Any]) -> List[str]:
+    out = []
+    for value in lambda_config.values():
+        if isinstance(value, str) and ":function:" in value:
+            out.append(value)
+        elif isinstance(value, dict) and "LambdaArn" in value:
+            out.append(str(value["LambdaArn"]))
+    return out
+
+
+def fingerprint(chain: Chain) -> Dict[str, Any]:
+    """Everything a converged run must leave identical (what re-runs read)."""
+    url = chain.world.upstream
+    lam = _client("lambda", url)
+    iam = _client("iam", url)
+    functions = {}
+    for f in lam.list_functions()["Functions"]:
+        try:
+            statements = json.loads(lam.get_policy(FunctionName=f["FunctionArn"])["Policy"])[
+                "Statement"
+            ]
+        except lam.exceptions.ResourceNotFoundException:
+            statements = []
+        functions[f["FunctionName"]] = {
+            "role": f["Role"],
+            "policy": sorted(
+                json.dumps({k: s.get(k) for k in ("Sid", "Condition", "Principal")}, sort_keys=True)
+                for s in statements
+            ),
+        }
+    roles = {}
+    for role in iam.list_roles()["Roles"]:
+        name = role["RoleName"]
+        roles[name] = sorted(iam.list_role_policies(RoleName=name)["PolicyNames"])
+    records = {rel: json.loads(data) for rel, data in _records(chain.project).items()}
+    return {
+        "lambda_config": _pool(chain).get("LambdaConfig") or {},
+        "functions": functions,
+        "roles": roles,
+        "records": records,
+    }
+
+
+def invariants(chain: Chain) -> List[str]:
+    """What must hold in every state, killed or converged (empty list: all hold)."""
+    problems = []
+    pool = _pool(chain)
+    if _settings(pool) != chain.settings_before:
+        changed = sorted(
+            k
+            for k in set(_settings(pool)) | set(chain.settings_before)
+            if _settings(pool).get(k) != chain.settings_before.get(k)
+        )
+        problems.append(f"pool settings lost/changed: {changed}")
+    config = pool.get("LambdaConfig") or {}
+    if config.get(FOREIGN_SLOT) != chain.foreign_arn:
+        problems.append(f"foreign {FOREIGN_SLOT} trigger lost: {config.get(FOREIGN_SLOT)}")
+    lam = _client("lambda", chain.world.upstream)
+    existing = {f["FunctionArn"] for f in lam.list_functions()["Functions"]}
+    dangling = sorted(a for a in _trigger_arns(config) if a not in existing)
+    if dangling:
+        problems.append(f"trigger points at a missing function: {dangling}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def chain(forked_world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    """The pool, the foreign trigger, and the clean run of each command in turn."""
+    world = forked_world
+    idp = support_aws.client("cognito-idp", world.upstream)
+    pool_id = idp.create_user_pool(
+        PoolName="kill-walk",
+        Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireSymbols": True}},
+        AutoVerifiedAttributes=["email"],
+        UserPoolTags={"team": "identity"},
+    )["UserPool"]["Id"]
+    foreign_arn = support_aws.create_function(
+        "foreign-custom-message", role_name="foreign-role", endpoint_url=world.upstream
+    )
+    idp.update_user_pool(
+        UserPoolId=pool_id,
+        Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireSymbols": True}},
+        AutoVerifiedAttributes=["email"],
+        UserPoolTags={"team": "identity"},
+        LambdaConfig={FOREIGN_SLOT: foreign_arn},
+    )
+    project = write_project(
+        tmp_path_factory.mktemp("kill-walk") / "kw",
+        APP_V1,
+        APP_NAME,
+        # The confirming read stays (it is a request boundary), without its wait.
+        {"user_pool_id": pool_id, "confirm_delay_seconds": 0.01},
+    )
+    described = dict(idp.describe_user_pool(UserPoolId=pool_id)["UserPool"])
+    made = Chain(
+        world=world,
+        project=project,
+        pool_id=pool_id,
+        foreign_arn=foreign_arn,
+        settings_before=_settings(described),
+        lambda_config_before=dict(described.get("LambdaConfig") or {}),
+    )
+    for name, (command, source) in COMMANDS.items():
+        (project / "app.py").write_text(source)
+        made.starts[name] = (world.state.save(), _records(project), source)
+        world.proxy.reset()
+        result = world.run(project, command, "--stage", "dev")
+        assert result.exit_code == 0, result.text
+        operations = world.proxy.operations()
+        assert invariants(made) == [], name
+        clean = fingerprint(made)
+        made.clean[name] = (operations, clean)
+        after = world.state.save()
+        # The clean run's further re-run makes no wiring write and changes nothing.
+        world.proxy.reset()
+        again = world.run(project, command, "--stage", "dev")
+        assert again.exit_code == 0, again.text
+        assert [op for op in world.proxy.writes() if op in WIRING_WRITES] == [], name
+        assert fingerprint(made) == clean, name
+        world.state.restore(after)
+    assert made.clean["delete"][1]["lambda_config"] == made.lambda_config_before
+    yield made
+
+
+# -- the walk ------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    boundary: str
+    killed: bool
+    losses: List[str]
+
+
+def boundaries(operations: List[str]) -> List[Tuple[int, str]]:
+    """(request number, "before"/"after"): before every request, after every write."""
+    out = []
+    for index, operation in enumerate(operations, start=1):
+        out.append((index, "before"))
+        if not operation.startswith(("Get", "List", "Describe")):
+            out.append((index, "after"))
+    return out
+
+
+def kill_and_rerun(chain: Chain, name: str, index: int, when: str) -> Outcome:
+    command, _ = COMMANDS[name]
+    saved, records, source = chain.starts[name]
+    world, project = chain.world, chain.project
+    world.state.restore(saved)
+    _restore_records(project, records)
+    (project / "app.py").write_text(source)
+    world.proxy.reset()
+    world.proxy.add(Rule(f"kill_{when}", index=index))
+    killed_run = world.start(project, command, "--stage", "dev")()
+    log = world.proxy.log
+    operation = log[index - 1].operation if len(log) >= index else "?"
+    boundary = f"{name} {when} #{index} {operation}"
+    killed = killed_run.exit_code == -9
+    losses = [f"killed state: {p}" for p in invariants(chain)]
+
+    world.proxy.reset()
+    rerun = world.run(project, command, "--stage", "dev")
+    if rerun.exit_code != 0:
+        last = (rerun.err.strip().splitlines() or ["?"])[-1]
+        losses.append(f"re-run failed (exit {rerun.exit_code}): {last}")
+        return Outcome(boundary, killed, losses)
+    losses += [f"after re-run: {p}" for p in invariants(chain)]
+    converged = fingerprint(chain)
+    clean = chain.clean[name][1]
+    if converged != clean:
+        differs = sorted(k for k in clean if clean[k] != converged.get(k))
+        losses.append(f"converged elsewhere than the clean run: {differs}")
+        world.proxy.reset()
+        further = world.run(project, command, "--stage", "dev")
+        writes = [op for op in world.proxy.writes() if op in WIRING_WRITES]
+        if further.exit_code != 0 or writes:
+            losses.append(f"further re-run: exit {further.exit_code}, writes {writes}")
+    return Outcome(boundary, killed, losses)
+
+
+def _key(name: str, outcome: Outcome) -> Tuple[str, str, str]:
+    _, when, _, operation = outcome.boundary.split(" ", 3)
+    return (name, operation, when)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_kill_at_every_request_boundary_then_rerun_converges(chain: Chain, name: str) -> None:
+    operations, _ = chain.clean[name]
+    started = time.monotonic()
+    outcomes = [kill_and_rerun(chain, name, index, when) for index, when in boundaries(operations)]
+    lossy = [o for o in outcomes if o.losses]
+    print(
+        f"\n[kill walk] {name}: {len(operations)} requests, {len(outcomes)} kills walked "
+        f"({sum(o.killed for o in outcomes)} killed mid-run), {len(lossy)} states with a loss, "
+        f"{time.monotonic() - started:.0f}s"
+    )
+    for outcome in lossy:
+        print(f"  {outcome.boundary}: {'; '.join(outcome.losses)}")
+    unexpected = [o for o in lossy if _key(name, o) not in KNOWN_LOSSES]
+    expected_keys = {k for k in KNOWN_LOSSES if k[0] == name}
+    still = {_key(name, o) for o in lossy}
+    fixed = sorted(expected_keys - still)
+    assert not unexpected, "\n".join(f"{o.boundary}: {o.losses}" for o in unexpected)
+    assert not fixed, f"known losses no longer happen, remove them from KNOWN_LOSSES: {fixed}"
+    # Nearly every boundary is reached (the order of concurrent requests may vary).
+    assert sum(o.killed for o in outcomes) >= len(outcomes) - 2
+
+
+def test_walk_covers_a_function_created_and_one_deleted(chain: Chain) -> None:
+    """The changed deploy's boundaries include a CreateFunction and a held-back DeleteFunction."""
+    operations, _ = chain.clean["changed-deploy"]
+    assert "CreateFunction" in operations and "DeleteFunction" in operations
+    assert operations.index("UpdateUserPool") < operations.index("DeleteFunction")
