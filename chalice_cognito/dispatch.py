@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 from chalice_cognito.catalogue import TriggerSpec, did_you_mean, shown, trigger_for_source
 from chalice_cognito.events import EventParseError, describe_errors, model_for_event
 from chalice_cognito.events.base import CognitoEvent, CognitoModel, CognitoResponse
-from chalice_cognito.secrets import REDACTED, InvocationSecrets, mark_secret, scrub
+from chalice_cognito.secrets import REDACTED, mark_secret, scrub, take_marked
 
 __all__ = [
     "REDACTED",
@@ -73,7 +73,6 @@ class TriggerDispatcher:
         self._wants_context = _accepts_two_arguments(func)
 
     def __call__(self, raw_event: Dict[str, Any], context: Any = None) -> Dict[str, Any]:
-        marked = InvocationSecrets()
         event: Optional[CognitoEvent] = None
         result: Any = None
         try:
@@ -84,7 +83,7 @@ class TriggerDispatcher:
             return _echo(raw_event, event, final)
         except Exception as exc:
             source = raw_event.get("triggerSource") if _is_mapping(raw_event) else None
-            secrets = secret_values(self.spec, raw_event, event, result) + marked.values
+            secrets = secret_values(self.spec, raw_event, event, result) + take_marked()
             safe = _scrubbed(_sanitise(exc, self.spec, source), secrets)
             logger.error(
                 "%s",
@@ -101,7 +100,7 @@ class TriggerDispatcher:
             # secret-bearing exception is not chained.
             raise safe.with_traceback(exc.__traceback__) from None
         finally:
-            marked.close()
+            take_marked()  # what the handler marked belongs to this invocation only
 
     # -- steps -------------------------------------------------------------
 

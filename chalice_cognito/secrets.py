@@ -10,37 +10,42 @@ code it decrypts).
 
 from __future__ import annotations
 
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from typing import Any, Iterable, List, Optional
 
 REDACTED = "***"
 
-#: Secrets the handler derived during the current invocation (see mark_secret).
+#: Secrets the handler derived during the current invocation (see mark_secret);
+#: None when there are none (the usual case costs one lookup per invocation).
 _MARKED: ContextVar[Optional[List[str]]] = ContextVar("chalice_cognito_marked", default=None)
 
 
-class InvocationSecrets:
-    """Collect what :func:`mark_secret` marks until :meth:`close` (one invocation)."""
-
-    def __init__(self) -> None:
-        self.values: List[str] = []
-        self._token: Token[Optional[List[str]]] = _MARKED.set(self.values)
-
-    def close(self) -> None:
-        _MARKED.reset(self._token)
-
-
 def mark_secret(value: Any) -> None:
-    """Treat ``value`` as a secret for the rest of the current invocation.
+    """Treat ``value`` as a secret of the current invocation.
 
     For values a handler derives that are in no event field, such as the
     plaintext code :func:`chalice_cognito.senders.decrypt_code` returns: if
-    the invocation fails, they are scrubbed from the error and the log line
-    like the event's own secrets.  Outside a dispatch it does nothing.
+    the invocation fails, the dispatcher scrubs them from the error and the
+    log line like the event's own secrets.  Kept per context (thread), at most
+    64, until the dispatcher takes them at the end of the invocation.
     """
+    if not isinstance(value, str) or not value:
+        return
     marked = _MARKED.get()
-    if marked is not None and isinstance(value, str) and value and len(marked) < 64:
+    if marked is None:
+        marked = []
+        _MARKED.set(marked)
+    if len(marked) < 64:
         marked.append(value)
+
+
+def take_marked() -> List[str]:
+    """The values marked since the last call, forgotten now (the dispatcher's end of invocation)."""
+    marked = _MARKED.get()
+    if marked is None:
+        return []
+    _MARKED.set(None)
+    return marked
 
 
 def _forms(secret: str) -> List[str]:

@@ -104,7 +104,11 @@ class CognitoModel(BaseModel):
         changed (``event.response.x = ...`` on an event that had no
         ``response`` key) is included, because it now carries data.
         """
-        out: Dict[str, Any] = self.model_dump(by_alias=True, exclude_unset=True)
+        # The model's serializer, as model_dump() calls it, minus model_dump's
+        # Python layer: this runs on every invocation (the response echo).
+        out: Dict[str, Any] = type(self).__pydantic_serializer__.to_python(
+            self, by_alias=True, exclude_unset=True
+        )
         for name, alias in _defaulted_model_fields(type(self)):
             if name in self.model_fields_set:
                 continue

@@ -351,8 +351,13 @@ def test_a_short_secret_is_scrubbed_where_it_stands_alone_only() -> None:
     assert scrub('{"p": "\\u00e9t\\u00e9"}', ["été"]) == '{"p": "***"}'
 
 
-def test_mark_secret_outside_an_invocation_does_nothing() -> None:
-    from chalice_cognito.secrets import _MARKED, mark_secret
+def test_marked_secrets_belong_to_one_invocation(load_event: Loader) -> None:
+    from chalice_cognito.secrets import mark_secret, take_marked
 
-    mark_secret("not in a dispatch")
-    assert _MARKED.get() is None
+    def handler(event: Any) -> None:
+        mark_secret("derived-in-handler")
+
+    TriggerDispatcher(handler, get_trigger("PreSignUp"))(load_event("PreSignUp_SignUp"))
+    assert take_marked() == []  # taken (and forgotten) when the invocation ended
+    mark_secret("outside")
+    assert take_marked() == ["outside"] and take_marked() == []
