@@ -40,7 +40,6 @@ aws-cdk-lib's very large stubs (about a minute of ``mypy`` per cold cache).
 from __future__ import annotations
 
 import importlib
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -296,21 +295,32 @@ def _key_arn(kms_key: Any) -> Any:
 
 
 def _template_resources(chalice_construct: Any) -> Dict[str, Any]:
-    """Resources of the SAM template the construct packaged (to find each function's role).
+    """The functions of the SAM template the construct packaged: logical id -> ``{"Properties": {"Role": ...}}``.
 
-    ``chalice.cdk.Chalice`` (1.34) keeps the folder of its ``chalice package``
-    output in ``_sam_package_dir`` and exposes no other way to read a
-    resource's properties.
+    Read through CDK's public API: the construct's ``sam_template``
+    (``CfnInclude``) holds one L1 resource per template resource, named by its
+    logical id; a function's ``role`` is resolved back to the template's
+    value (``{"Fn::GetAtt": [role, "Arn"]}`` for a role Chalice manages, the
+    ARN of a pre-created one).
     """
-    package_dir = getattr(chalice_construct, "_sam_package_dir", None)
-    path = os.path.join(str(package_dir), "sam.json")
-    if package_dir is None or not os.path.isfile(path):
+    template = getattr(chalice_construct, "sam_template", None)
+    if template is None:
         raise ValueError(
-            "chalice_construct must be a chalice.cdk.Chalice construct (its packaged "
-            "sam.json was not found)."
+            "chalice_construct must be a chalice.cdk.Chalice construct (it has no sam_template)."
         )
-    with open(path, encoding="utf-8") as f:
-        resources: Dict[str, Any] = json.load(f).get("Resources", {})
+    core = importlib.import_module("aws_cdk")
+    stack = core.Stack.of(template)
+    resources: Dict[str, Any] = {}
+    for child in template.node.children:
+        if (
+            core.CfnResource.is_cfn_resource(child)
+            and child.cfn_resource_type == "AWS::Serverless::Function"
+        ):
+            role = stack.resolve(child.role)
+            resources[child.node.id] = {
+                "Type": child.cfn_resource_type,
+                "Properties": {"Role": role},
+            }
     return resources
 
 
@@ -345,14 +355,17 @@ def _construct_class() -> type:
 
         chalice_app: Any = None
 
-        def _package_app(self) -> None:
+        def __init__(self, scope: Any, id: str, source_dir: str, *args: Any, **kwargs: Any):
             from chalice_cognito.deploy.grants import NarrowDeclaredActionsStep
             from chalice_cognito.deploy.packaging import cognito_packaging
 
-            self.chalice_app = _load_app(self.source_dir)
-            narrow = NarrowDeclaredActionsStep(registered_triggers(self.chalice_app))
+            app = _load_app(os.path.abspath(source_dir))
+            narrow = NarrowDeclaredActionsStep(registered_triggers(app))
+            # The stock constructor packages the app (``chalice package``) and
+            # includes the template: with the plugin's build stage meanwhile.
             with cognito_packaging(extra_steps=[narrow]):
-                super()._package_app()
+                super().__init__(scope, id, source_dir, *args, **kwargs)
+            self.chalice_app = app
 
     _CONSTRUCT_CLASS = Chalice
     return Chalice

@@ -205,3 +205,23 @@ def test_a_passing_smoke_run_is_followed_by_the_wiring(
     assert result.out.index("Smoke test") < result.out.index("Cognito triggers:")
     assert h.lambda_config(pool_id) == {"PreSignUp": ARN("validate_sign_up")}
     assert h.function_names() == ["tiny-dev-validate_sign_up"]
+
+
+def test_in_the_emulator_a_failing_smoke_run_stops_before_the_wiring(
+    tmp_path: Path, run_cli: Any, recorder: Any, h: Any
+) -> None:
+    """``--stage local --smoke`` runs the deployed functions' settings: after they exist, before wiring."""
+    project = h.write_project(
+        tmp_path / "tiny",
+        BROKEN_V2,
+        {"local": {"cognito": {"local": True, "user_pool_name": "tiny-local"}}},
+    )
+
+    result = run_cli(project, "deploy", "--stage", "local", "--smoke")
+
+    assert result.exit_code == 1, result.err + result.out
+    assert "Smoke test failed" in result.err and "not rewired" in result.err
+    assert "BROKEN" in result.out and "moto" in result.out
+    names = recorder.names()
+    assert "CreateFunction" in names  # the functions existed for the run
+    assert "UpdateUserPool" not in names and "AddPermission" not in names  # nothing wired
