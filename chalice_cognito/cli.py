@@ -99,6 +99,7 @@ class CognitoCLIFactory(CLIFactory):
         ui: UI,
         post_deploy: Optional[chalice_hooks.PostDeployHook],
         extra_steps: Sequence[Any] = (),
+        application_builder: Any = None,
         smoke: Optional[chalice_hooks.PostDeployHook] = None,
         checks: Sequence[chalice_hooks.PostDeployHook] = (),
     ) -> chalice_hooks.CognitoDeployer:
@@ -111,6 +112,7 @@ class CognitoCLIFactory(CLIFactory):
             extra_steps=extra_steps,
             smoke=smoke,
             checks=checks,
+            application_builder=application_builder,
         )
 
     def create_deletion_deployer(self, session: Any, ui: UI) -> Deployer:
@@ -424,6 +426,7 @@ def _deploy(
 
     extra_steps: List[Any] = []
     grants_step: Any = None
+    application_builder: Any = None
     if stage_wiring.has_work:
         # Preflight (reads only): every pool exists and no slot is refused, with
         # the ARNs the functions will have, so a refusal stops before anything is created.
@@ -434,10 +437,13 @@ def _deploy(
             if plan.refused:
                 raise RefusedError(plan)
         if stage_wiring.registrations:
-            from chalice_cognito.deploy.grants import CognitoGrantsStep
+            from chalice_cognito.deploy.grants import CognitoGrantsStep, TriggerRolesGraphBuilder
 
-            grants_step = CognitoGrantsStep(stage_wiring.grants())
+            grants = stage_wiring.grants()
+            grants_step = CognitoGrantsStep(grants, triggers=stage_wiring.registrations)
             extra_steps.append(grants_step)
+            if cognito.trigger_roles == "own":
+                application_builder = TriggerRolesGraphBuilder(grants)
 
     def post_deploy(_config: Config, deployed_values: Dict[str, Any]) -> List[PoolResult]:
         if not stage_wiring.has_work:
@@ -461,6 +467,7 @@ def _deploy(
         extra_steps,
         smoke=smoke_check if smoke and emulator is not None else None,
         checks=[smoke_check] if smoke and emulator is None else [],
+        application_builder=application_builder,
     )
     deploying = _step(
         "deploying with Chalice (functions and roles, then the wiring, then deleting the "
@@ -475,6 +482,8 @@ def _deploy(
     results: List[PoolResult] = deployer.post_deploy_result or []
     _echo_results(results, "Cognito triggers:")
     _echo_grants(grants_step.results if grants_step is not None else [])
+    for warning in grants_step.warnings if grants_step is not None else []:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 def _smoke(

@@ -74,9 +74,10 @@ def test_deploy_grants_exactly_the_pool_and_the_key_on_the_shared_role(
 ) -> None:
     pool = h.create_pool()
     key = create_key()
-    project = deploy_project(
-        tmp_path, run_cli, h, {"cognito": {"user_pool_id": pool["Id"], "kms_key_arn": key}}
-    )
+    # "shared": Chalice's one role (the default gives each trigger with grants its own
+    # role: tests/functional/cli/test_trigger_roles.py)
+    cognito = {"user_pool_id": pool["Id"], "kms_key_arn": key, "trigger_roles": "shared"}
+    project = deploy_project(tmp_path, run_cli, h, {"cognito": cognito})
     result = run_cli(project, "deploy", "--stage", "dev")
     assert result.exit_code == 0, result.err + result.out
 
@@ -283,16 +284,27 @@ def test_unknown_action_stops_the_deploy_with_a_suggestion_before_any_write(
     assert h.lambda_config(pool["Id"]) == {}
 
 
-def test_dropping_access_and_the_sender_revokes_their_grants(tmp_path, run_cli, h) -> None:
+@pytest.mark.parametrize("trigger_roles", ["own", "shared"])
+def test_dropping_access_and_the_sender_revokes_their_grants(
+    tmp_path, run_cli, h, trigger_roles: str
+) -> None:
     pool = h.create_pool()
     key = create_key()
-    project = deploy_project(
-        tmp_path, run_cli, h, {"cognito": {"user_pool_id": pool["Id"], "kms_key_arn": key}}
-    )
+    cognito = {"user_pool_id": pool["Id"], "kms_key_arn": key, "trigger_roles": trigger_roles}
+    project = deploy_project(tmp_path, run_cli, h, {"cognito": cognito})
     result = run_cli(project, "deploy", "--stage", "dev")
     assert result.exit_code == 0, result.err + result.out
-    (document,) = role_policies("grantsapp-dev").values()
-    assert allows(document, "cognito-idp:") and allows(document, "kms:")
+    iam = boto3.client("iam", region_name=REGION)
+
+    def all_documents() -> List[Dict[str, Any]]:
+        return [
+            document
+            for role in iam.list_roles()["Roles"]
+            for document in role_policies(role["RoleName"]).values()
+        ]
+
+    assert any(allows(d, "cognito-idp:") for d in all_documents())
+    assert any(allows(d, "kms:") for d in all_documents())
 
     # the same app without access= and without the sender
     (project / "app.py").write_text(
@@ -302,8 +314,9 @@ def test_dropping_access_and_the_sender_revokes_their_grants(tmp_path, run_cli, 
     )
     result = run_cli(project, "deploy", "--stage", "dev")
     assert result.exit_code == 0, result.err + result.out
-    (document,) = role_policies("grantsapp-dev").values()
-    assert allows(document, "cognito-idp:") == []
-    assert allows(document, "kms:") == []
+    # no role holds either grant any more (the per-function roles are deleted with them)
+    assert [allows(d, "cognito-idp:") for d in all_documents()] == [[]]
+    assert [allows(d, "kms:") for d in all_documents()] == [[]]
+    assert function_role("grantsapp-dev-post_confirmation") == "grantsapp-dev"
     assert "Trigger grants (IAM):" not in result.out
     assert "KMSKeyID" not in h.lambda_config(pool["Id"])

@@ -72,6 +72,10 @@ def test_nothing_wider_is_ever_produced() -> None:
     for statement in statements_for(reg, [POOL], KEY):
         assert "*" not in str(statement["Action"])
         assert "*" not in str(statement["Resource"])
+        if statement["Action"] == ["kms:Decrypt"]:  # only codes of the pool (issue 10.11)
+            assert statement.pop("Condition") == {
+                "StringEquals": {"kms:EncryptionContext:userpool-id": POOL.rsplit("/", 1)[1]}
+            }
         assert set(statement) == {"Sid", "Effect", "Action", "Resource"}
 
 
