@@ -21,14 +21,21 @@ The private names (budget: at most 6):
    still matches decorators by ``decorator.func.attr in _CHALICE_DECORATORS``
    (a list), or whether a public way to register a decorator now exists.
 
-Helper PACKAGING adds the names the packagers need in the marked section at
-the end of :data:`PRIVATE_NAMES` (same budget).
+The packagers need none: they feed Chalice's stock packagers a staged
+project and post-process the zip (:mod:`.packaging`).  The runtime half needs
+none either.
 
-Each entry of :data:`PRIVATE_NAMES` records the signature (for a callable) and
-a SHA-256 of the source of what the plugin relies on, as installed when the
-entry was last audited.  The fingerprint test recomputes both and fails naming
-the entry and what to re-check: a changed body upstream can no longer diverge
-silently from what the plugin assumes.
+The public seams are listed too, in :data:`PUBLIC_SEAMS` (the stock
+``Deployer`` and sweeper the wrapped collaborators rely on, the swapped
+``chalice.package.create_build_stage``, the stock CLI group's callback, the
+local server's handler class and reloader worker): nothing private, but what
+they do is what the plugin builds on.
+
+Each entry records the signature (for a callable) and a SHA-256 of the source
+of what the plugin relies on, as installed when the entry was last audited.
+The fingerprint test recomputes both and fails naming the entry and what to
+re-check: a changed body upstream can no longer diverge silently from what the
+plugin assumes.
 
 Deploy-time module: imports chalice's analyzer.
 """
@@ -47,8 +54,8 @@ DECORATOR_NAME = "cognito_trigger"
 
 
 @dataclass(frozen=True)
-class PrivateName:
-    """One private Chalice name the plugin uses, and how it was audited."""
+class Audited:
+    """A Chalice name the plugin uses or relies on, and how it was audited."""
 
     #: module holding it, e.g. ``chalice.analyzer``
     module: str
@@ -83,8 +90,8 @@ def fingerprint(module: str, name: str, fingerprinted: str) -> Tuple[Optional[st
     return signature, hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
-PRIVATE_NAMES: Tuple[PrivateName, ...] = (
-    PrivateName(
+PRIVATE_NAMES: Tuple[Audited, ...] = (
+    Audited(
         module="chalice.analyzer",
         name="AppViewTypeInfer._CHALICE_DECORATORS",
         fingerprinted="AppViewTypeInfer",
@@ -97,7 +104,101 @@ PRIVATE_NAMES: Tuple[PrivateName, ...] = (
             "register a decorator for policy autogeneration exists"
         ),
     ),
-    # -- packaging (helper PACKAGING): the names the packagers need -------------
+)
+
+#: Public Chalice names whose *behaviour* a public seam of the plugin relies on
+#: (no budget: nothing private; fingerprinted all the same, since a change of
+#: what they do would silently change what the plugin does).
+PUBLIC_SEAMS: Tuple[Audited, ...] = (
+    Audited(
+        module="chalice.deploy.deployer",
+        name="Deployer.deploy",
+        fingerprinted="Deployer",
+        signature="(self, config, chalice_stage_name)",
+        source_sha256="5df74e48e7808b09a3da3e9e2c3d325484b9d929193db0d752c62f8568f46e51",
+        used_by="chalice_hooks.create_cognito_deployer (HoldBackSweeper, WiringExecutor, "
+        "RaisingRecorder, PackageRecordingStage)",
+        recheck=(
+            "Deployer.deploy still runs build_stage.execute, plan_stage.execute, "
+            "sweeper.execute(plan, config), ONE executor.execute(plan), then "
+            "recorder.record_results with executor.resource_values, and wraps AWS errors"
+        ),
+    ),
+    Audited(
+        module="chalice.deploy.sweeper",
+        name="ResourceSweeper.execute",
+        fingerprinted="ResourceSweeper",
+        signature="(self, plan, config)",
+        source_sha256="4d73d7ac80c8607f429e14fbecbae15bffc0df10f35dac7c65fc1c1929afa346",
+        used_by="chalice_hooks.HoldBackSweeper",
+        recheck=(
+            "the sweeper still only adds deletion instructions (and their messages) to the "
+            "plan it is given, reading the stage's deployed record"
+        ),
+    ),
+    Audited(
+        module="chalice.deploy.deployer",
+        name="create_deletion_deployer",
+        fingerprinted="create_deletion_deployer",
+        signature="(client, ui)",
+        source_sha256="3395f0910db56e8303a24b3212fb8f6ac919a2b384a794c4f732b8728f5d275f",
+        used_by="cli.CognitoCLIFactory.create_deletion_deployer (with GoneIsDoneClient)",
+        recheck="it still builds its executor on the client it is given",
+    ),
+    Audited(
+        module="chalice.package",
+        name="create_app_packager",
+        fingerprinted="create_app_packager",
+        signature="(config, options, package_format='cloudformation', template_format='json', merge_template=None)",
+        source_sha256="73f87609b091197128d329d7d889cde959ba42c57707e0794b2f3c43914db5d5",
+        used_by="packaging.cognito_packaging (package command, CDK construct)",
+        recheck=(
+            "create_app_packager still builds its stage by calling the module-level "
+            "create_build_stage (swapped for the command) with (osutils, ui, swagger, config)"
+        ),
+    ),
+    Audited(
+        module="chalice.cli",
+        name="cli.callback",
+        fingerprinted="cli.callback",
+        signature="(ctx, project_dir, debug=False)",
+        source_sha256="e420f8a541449c87e4413b1b01de03d9d966b0d4df0109352ae843f55940e859",
+        used_by="cli.cli (the chalice-cognito group runs it, then sets its own factory)",
+        recheck=(
+            "the stock group's callback still takes (project_dir, debug), fills ctx.obj "
+            "project_dir/debug/factory and chdirs; its commands still read ctx.obj['factory']"
+        ),
+    ),
+    Audited(
+        module="chalice.local",
+        name="ChaliceRequestHandler",
+        fingerprinted="ChaliceRequestHandler",
+        signature="(request: 'bytes', client_address: 'Tuple[str, int]', server: 'HTTPServer', app_object: 'Chalice', config: 'Config') -> 'None'",
+        source_sha256="11a06b0d21066d79628dbabaed1d70f062ee9c8167aa7cd9787d4d54235942b9",
+        used_by="local.dev_server.CognitoRequestHandler (overrides do_POST)",
+        recheck="do_POST is still the handler of every POST, and LocalDevServer takes handler_cls",
+    ),
+    Audited(
+        module="chalice.local",
+        name="create_local_server",
+        fingerprinted="create_local_server",
+        signature="(app_obj: 'Chalice', config: 'Config', host: 'str', port: 'int') -> 'LocalDevServer'",
+        source_sha256="619282bebc8a8d9205df1564f33152cd3236bb4fcf4900c8a7e6537ccfecb079",
+        used_by="local.dev_server.create_dev_server (the same set-up with its own handler)",
+        recheck="the app object still only needs to be a LocalChalice for the local server",
+    ),
+    Audited(
+        module="chalice.cli.reloader",
+        name="run_with_reloader",
+        fingerprinted="run_with_reloader",
+        signature="(server_factory, env, root_dir, worker_process_cls=None)",
+        source_sha256="b993fa8447ff0de80209552799e67e10a0588fd02685f61115e6a545cd5826d9",
+        used_by="local.dev_server.CodeWatchingWorker (overrides WorkerProcess.main)",
+        recheck=(
+            "the worker is still built as worker_process_cls(http_thread) and main(project_dir) "
+            "returning RESTART_REQUEST_RC asks the parent for a restart"
+        ),
+    ),
 )
 
 

@@ -2,7 +2,8 @@
 
 Two checks (issue 13, part 1):
 
-* every entry of :data:`chalice_seam.PRIVATE_NAMES` still exists in the
+* every entry of :data:`chalice_seam.PRIVATE_NAMES` (and of the public seams
+  the plugin relies on, :data:`chalice_seam.PUBLIC_SEAMS`) still exists in the
   installed Chalice with the signature and source hash recorded when it was
   audited; a mismatch fails naming the entry and what to re-check;
 * no module of chalice-cognito other than the seam module names a private
@@ -21,7 +22,7 @@ import pytest
 
 import chalice_cognito
 from chalice_cognito.deploy import chalice_seam
-from chalice_cognito.deploy.chalice_seam import PRIVATE_NAMES, PrivateName
+from chalice_cognito.deploy.chalice_seam import PRIVATE_NAMES, PUBLIC_SEAMS, Audited
 
 PACKAGE = Path(chalice_cognito.__file__).resolve().parent
 SEAM = PACKAGE / "deploy" / "chalice_seam.py"
@@ -196,11 +197,11 @@ def private_chalice_uses() -> Dict[str, Set[str]]:
     return found
 
 
-def _label(entry: PrivateName) -> str:
+def _label(entry: Audited) -> str:
     return f"{entry.module}.{entry.name}"
 
 
-def audit(entry: PrivateName) -> List[str]:
+def audit(entry: Audited) -> List[str]:
     """What changed in the installed Chalice since ``entry`` was audited (empty: nothing)."""
     recheck = f"re-check: {entry.recheck} (used by {entry.used_by})"
     try:
@@ -213,19 +214,19 @@ def audit(entry: PrivateName) -> List[str]:
     if signature != entry.signature:
         problems.append(
             f"the signature of {_label(entry)} changed from {entry.signature} to {signature}; "
-            f"{recheck}; then record the new signature in chalice_seam.PRIVATE_NAMES"
+            f"{recheck}; then record the new signature in its chalice_seam entry"
         )
     if source_hash != entry.source_sha256:
         problems.append(
             f"the source of {entry.module}.{entry.fingerprinted} (what {_label(entry)} relies "
             f"on) changed; {recheck}; then record source_sha256={source_hash!r} in "
-            "chalice_seam.PRIVATE_NAMES"
+            "its chalice_seam entry"
         )
     return problems
 
 
-@pytest.mark.parametrize("entry", PRIVATE_NAMES, ids=_label)
-def test_private_name_is_unchanged_since_its_audit(entry: PrivateName) -> None:
+@pytest.mark.parametrize("entry", PRIVATE_NAMES + PUBLIC_SEAMS, ids=_label)
+def test_chalice_name_is_unchanged_since_its_audit(entry: Audited) -> None:
     assert audit(entry) == []
 
 
