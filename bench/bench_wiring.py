@@ -5,8 +5,9 @@ trigger:
 
 * deploy: attach all 13 triggers to a fresh pool, the functions created
   moments ago (``Wiring.plan(without_policy=...)``, for the functions Chalice
-  just created, ``CognitoDeployer.created_function_arns``): 1 DescribeUserPool,
-  13 AddPermission, 1 UpdateUserPool, 1 verifying DescribeUserPool;
+  just created, ``CognitoDeployer.created_function_arns``): 1 DescribeUserPool
+  to plan, 13 AddPermission, 1 DescribeUserPool the update is built from, 1
+  UpdateUserPool, 1 verifying DescribeUserPool;
 * attach: the same to a second fresh pool, functions deployed earlier (the
   ``attach`` command): 13 GetPolicy reads more, since the check before each
   add must be a read (moto, and so a test, accepts duplicate statement ids);
@@ -15,8 +16,9 @@ trigger:
 
 Counts, not times, are the measure: every call to Cognito is rate-limited per
 account.  Each count is checked against the expected one (a change fails the
-bench).  ``confirm_delay=0`` here; with the default (1 s on AWS) each
-LambdaConfig write adds one DescribeUserPool after the pause.
+bench).  Each scenario runs twice: with ``confirm_delay=0`` (a pool nobody else
+writes to, e.g. the emulator's) and with the default 1 s (AWS), where the
+verifying read comes after the pause.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from moto.server import ThreadedMotoServer
 
 from chalice_cognito.catalogue import TRIGGERS
 from chalice_cognito.deploy.wiring import (
+    AwsClients,
     Ownership,
     PlanOptions,
     PoolResult,
@@ -89,10 +92,7 @@ def _setup(url: str) -> Dict[str, Any]:
         version = "V2_0" if spec.name == "PreTokenGeneration" else None
         wanted.append(WantedTrigger(spec.name, name, arn, version))
     key = client("kms").create_key()["KeyMetadata"]["Arn"]
-    pool_id = client("cognito-idp").create_user_pool(PoolName="bench", UserPoolTier="PLUS")[
-        "UserPool"
-    ]["Id"]
-    return {"wanted": wanted, "key": key, "pool_id": pool_id}
+    return {"wanted": wanted, "key": key}
 
 
 def _report(title: str, calls: Counter[str], seconds: float) -> None:
@@ -103,18 +103,65 @@ def _report(title: str, calls: Counter[str], seconds: float) -> None:
         print(f"    {name:<20} {count}")
 
 
-#: expected call counts of each scenario (13 functions, confirm_delay=0)
+#: expected call counts of each scenario (13 functions; any confirm_delay).  A
+#: LambdaConfig write costs 3 DescribeUserPool: plan, the read the update is
+#: built from (after the permission writes), verify.
 EXPECTED: Dict[str, Dict[str, int]] = {
-    "deploy": {"DescribeUserPool": 2, "AddPermission": 13, "UpdateUserPool": 1},
-    "attach": {"DescribeUserPool": 2, "GetPolicy": 13, "AddPermission": 13, "UpdateUserPool": 1},
+    "deploy": {"DescribeUserPool": 3, "AddPermission": 13, "UpdateUserPool": 1},
+    "attach": {"DescribeUserPool": 3, "GetPolicy": 13, "AddPermission": 13, "UpdateUserPool": 1},
     "re-attach": {"DescribeUserPool": 1, "GetPolicy": 13},
-    "detach": {"DescribeUserPool": 2, "GetPolicy": 13, "RemovePermission": 13, "UpdateUserPool": 1},
+    "detach": {"DescribeUserPool": 3, "GetPolicy": 13, "RemovePermission": 13, "UpdateUserPool": 1},
 }
 
 
 def _check(scenario: str, calls: Counter[str]) -> None:
     if dict(calls) != EXPECTED[scenario]:
         raise SystemExit(f"{scenario}: expected {EXPECTED[scenario]}, made {dict(calls)}")
+
+
+def _pool(url: str, name: str) -> str:
+    idp = _session().client("cognito-idp", endpoint_url=url)
+    return str(idp.create_user_pool(PoolName=name, UserPoolTier="PLUS")["UserPool"]["Id"])
+
+
+def _scenarios(url: str, setup: Dict[str, Any], confirm_delay: float) -> None:
+    """Every scenario on two new pools, with this ``confirm_delay``."""
+    options = PlanOptions(kms_key_arn=setup["key"])
+    wanted: List[WantedTrigger] = setup["wanted"]
+    created = [w.function_arn for w in wanted]
+    counting = _Counting(url)
+    wiring = Wiring(AwsClients(client_factory=counting.factory), confirm_delay=confirm_delay)
+    pool = wiring.resolve_pool(_pool(url, f"bench-{confirm_delay}"))
+    other = wiring.resolve_pool(_pool(url, f"bench-attach-{confirm_delay}"))
+    print(f"-- confirm_delay={confirm_delay:g}")
+
+    def run(title: str, scenario: str, action: Callable[[], PoolResult]) -> PoolResult:
+        counting.calls.clear()
+        started = time.perf_counter()
+        result = action()
+        _report(title, counting.calls, time.perf_counter() - started)
+        _check(scenario, counting.calls)
+        return result
+
+    def deploy() -> PoolResult:
+        # What a deploy does: the functions Chalice just created need no GetPolicy.
+        plan = wiring.plan(pool, wanted, Ownership(), options, without_policy=created)
+        return wiring.apply(plan, wanted)
+
+    result = run(f"deploy: attach {len(wanted)} just-created functions", "deploy", deploy)
+    assert len(result.owned.slots) == len(TRIGGERS)
+    run(
+        f"attach {len(wanted)} functions deployed earlier",
+        "attach",
+        lambda: wiring.wire(other, wanted, Ownership(), options),
+    )
+    again = run(
+        "re-attach, nothing changed",
+        "re-attach",
+        lambda: wiring.wire(pool, wanted, result.owned, options),
+    )
+    assert not again.changed
+    run("detach all", "detach", lambda: wiring.detach(pool, again.owned, options))
 
 
 def main() -> None:
@@ -126,49 +173,9 @@ def main() -> None:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
         setup = _setup(url)
-        second = (
-            _session()
-            .client("cognito-idp", endpoint_url=url)
-            .create_user_pool(PoolName="bench-attach", UserPoolTier="PLUS")["UserPool"]["Id"]
-        )
-        options = PlanOptions(kms_key_arn=setup["key"])
-        wanted: List[WantedTrigger] = setup["wanted"]
-        created = [w.function_arn for w in wanted]
-        counting = _Counting(url)
-        wiring = Wiring(client_factory=counting.factory, confirm_delay=0)
-        pool = wiring.resolve_pool(setup["pool_id"])
-        other = wiring.resolve_pool(second)
-
-        def run(title: str, scenario: str, action: Callable[[], PoolResult]) -> PoolResult:
-            counting.calls.clear()
-            started = time.perf_counter()
-            result = action()
-            _report(title, counting.calls, time.perf_counter() - started)
-            _check(scenario, counting.calls)
-            return result
-
-        def deploy() -> PoolResult:
-            plan = wiring.plan(pool, wanted, Ownership(), options, without_policy=created)
-            return wiring.apply(plan, wanted, fresh=True)
-
-        result = run(f"deploy: attach {len(wanted)} just-created functions", "deploy", deploy)
-        assert len(result.owned.slots) == len(TRIGGERS)
-        run(
-            f"attach {len(wanted)} functions deployed earlier",
-            "attach",
-            lambda: wiring.wire(other, wanted, Ownership(), options),
-        )
-        again = run(
-            "re-attach, nothing changed",
-            "re-attach",
-            lambda: wiring.wire(pool, wanted, result.owned, options),
-        )
-        assert not again.changed
-        run("detach all", "detach", lambda: wiring.detach(pool, again.owned, options))
-        print(
-            "every count as expected; with the default confirm_delay (1 s) each LambdaConfig "
-            "write adds one DescribeUserPool after the pause (concurrent-writer check)."
-        )
+        for confirm_delay in (0.0, 1.0):
+            _scenarios(url, setup, confirm_delay)
+        print("every count as expected, with and without the confirm pause.")
     finally:
         server.stop()
 

@@ -72,7 +72,7 @@ from chalice_cognito.deploy.stage import (
     status_lines,
 )
 from chalice_cognito.deploy.state import state_path
-from chalice_cognito.deploy.wiring import Wiring
+from chalice_cognito.deploy.wiring import AwsClients, Wiring
 
 #: Commands of stock Chalice that chalice-cognito replaces with its own.
 REPLACED = ("deploy", "delete", "package")
@@ -125,7 +125,7 @@ class CognitoCLIFactory(CLIFactory):
 
     def create_wiring(self, session: Any) -> Wiring:
         """The wiring engine on the same botocore session as Chalice (same hooks, same creds)."""
-        return Wiring(session)
+        return Wiring(AwsClients(session))
 
 
 # -- output ---------------------------------------------------------------------------

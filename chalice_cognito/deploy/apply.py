@@ -1,35 +1,39 @@
 """Apply a :class:`PoolPlan`: the ONLY module of chalice-cognito that writes to AWS.
 
-Order, chosen so the pool never points at a function Cognito may not invoke
-and a failure at any step leaves a state the next run repairs:
+One bounded loop of rounds (at most ``max_attempts``).  A round, in an order
+chosen so the pool never points at a function Cognito may not invoke and a
+failure at any step leaves a state the next run repairs:
 
 1. add invoke permissions (a permission without a trigger is harmless), one
    AddPermission per function, concurrently; every one has completed before
-   step 3;
-2. only for a plan that is not *fresh* (made earlier, e.g. shown by ``plan``
-   first or planned together with other pools): re-read the pool, and if its
-   LambdaConfig moved since planning, re-plan on the fresh copy.  A fresh plan
-   (:meth:`Wiring.wire <chalice_cognito.deploy.wiring.Wiring.wire>`, and every
-   re-plan below, made from a read moments old) skips this read: its own
-   DescribeUserPool is the copy the update is built from, and step 4 catches
-   what a concurrent writer did in between;
-3. UpdateUserPool with every described setting copied (:mod:`.fields`) and
-   the planned LambdaConfig;
-4. read the pool back and verify our slots (and, after ``confirm_delay``, once
-   more, to catch a concurrent writer whose stale copy landed after us); if a
-   slot is not what we planned, re-plan on the fresh pool and go again;
+   step 2;
+2. read the pool (DescribeUserPool).  If its LambdaConfig is no longer what
+   the plan started from, re-plan on this copy: next round;
+3. UpdateUserPool built from *that* read (every described setting copied,
+   :mod:`.fields`) with the planned LambdaConfig.  The request is never sent
+   twice: when it is refused as busy or throttled (or fails in transit), back
+   off with jitter and go to the next round, which reads the pool again;
+4. after ``confirm_delay`` read the pool back and check our slots (a
+   concurrent writer's stale copy may have landed after ours); if a slot is
+   not what we planned, re-plan on this copy: next round;
 5. remove the permissions of functions that no longer serve the pool,
    concurrently, only after the verified update.
 
-No write call at all when the plan is a no-op.  Throttling, concurrent
-modification and "Only one request to update this UserPool can be processed at
-a time" are retried with backoff by :class:`~chalice_cognito.deploy.aws.AwsClients`.
+No write call at all when the plan is a no-op.  Every other call retries on
+throttling with backoff in :class:`~chalice_cognito.deploy.aws.AwsClients`:
+reads, AddPermission (a duplicate is answered "already exists" and handled)
+and RemovePermission (an absent statement is done), all safe to resend as is.
+
+Cognito has no conditional write, so one window remains: another writer's
+change landing between our read (step 2) and our write (step 3), one round
+trip, is overwritten.  The other writer, if it is this engine, sees that in
+its own step 4 and goes again; a write held in transit for longer than the
+confirm window cannot be detected by anyone.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Tuple
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
@@ -50,137 +54,86 @@ from chalice_cognito.deploy.model import (
 if TYPE_CHECKING:  # pragma: no cover
     from chalice_cognito.deploy.wiring import Wiring
 
+#: errors of a call that may or may not have reached the service
+_CALL_ERRORS = (ClientError, BotocoreConnectionError, HTTPClientError)
 
-def apply_plan(
-    wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger], *, fresh: bool = False
-) -> PoolResult:
-    """Apply ``plan`` (see the module docstring); re-plan and retry on interference.
 
-    ``fresh``: the plan's DescribeUserPool was made just before this call, so
-    step 2's re-read is skipped (see the module docstring).
-    """
+def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) -> PoolResult:
+    """Apply ``plan`` (see the module docstring); re-plan on interference, at most
+    ``wiring.max_rounds`` rounds."""
     writes: List[Tuple[str, str]] = []
-    drift: Tuple[str, ...] = ()
-    rounds = 0
-    read_at = plan.read_at  # when the copy the next re-plan starts from was read
-    while True:
-        rounds += 1
+    for rounds in range(1, wiring.max_rounds + 1):
         if plan.refused:
             raise RefusedError(plan)
         if plan.is_noop:
             return _result(plan, writes, rounds, plan.lambda_config_after)
-
         # Different functions: the adds may overlap; all are done before the update.
-        for done in wiring.aws.map(
-            lambda change: _add_permission(wiring, change), plan.permission_adds
-        ):
+        for done in wiring.aws.map(lambda c: _add_permission(wiring, c), plan.permission_adds):
             writes.extend(done)
+        if not plan.lambda_config_changed:
+            _remove_permissions(wiring, plan, writes)
+            return _result(plan, writes, rounds, plan.lambda_config_after)
 
-        if plan.lambda_config_changed:
-            moved: Optional[Mapping[str, Any]] = None
-            busy = 0  # UpdateUserPool answers "busy" (another update in flight, throttling)
-            while True:
-                if _read_is_recent(wiring, plan, fresh):
-                    current: Mapping[str, Any] = plan.described
-                else:
-                    read_at = wiring.clock()
-                    current = wiring.describe(plan.pool)
-                if dict(current.get("LambdaConfig") or {}) != dict(plan.lambda_config_before):
-                    moved = current
-                    break
-                request = build_update_request(current, plan.lambda_config_after)
-                try:
-                    wiring.aws.call(
-                        "cognito-idp",
-                        plan.pool.region,
-                        "UpdateUserPool",
-                        resource=plan.pool.pool_id,
-                        retry=False,
-                        **request,
-                    )
-                except (ClientError, BotocoreConnectionError, HTTPClientError) as error:
-                    busy += 1
-                    if not is_retryable(error) or busy >= wiring.aws.max_attempts:
-                        raise
-                    # Another writer was updating this very pool: sending the same
-                    # request again later would write a copy older than its change.
-                    # Back off, then build the next request from a new read.
-                    wiring.sleep(wiring.aws.backoff(busy))
-                    fresh = False
-                    continue
-                break
-            if moved is not None:
-                # The pool moved since planning: plan again on what is there now.
-                if rounds >= wiring.max_rounds:
-                    raise VerificationError(
-                        f"User pool {plan.pool.pool_id} kept changing while wiring; "
-                        f"gave up after {rounds} attempts.",
-                        plan,
-                    )
-                plan = dataclasses.replace(
-                    wiring.plan(
-                        plan.pool, wanted, plan.owned_before, plan.options, described=moved
-                    ),
-                    read_at=read_at,
-                )
-                fresh = True
-                continue
-            writes.append(("UpdateUserPool", plan.pool.pool_id))
+        current = wiring.describe(plan.pool)
+        if dict(current.get("LambdaConfig") or {}) != dict(plan.lambda_config_before):
+            plan = _replan(wiring, plan, wanted, current)  # the pool moved since planning
+            continue
+        request = build_update_request(current, plan.lambda_config_after)
+        try:
+            wiring.aws.call(
+                "cognito-idp",
+                plan.pool.region,
+                "UpdateUserPool",
+                resource=plan.pool.pool_id,
+                retry=False,
+                **request,
+            )
+        except _CALL_ERRORS as error:
+            if not is_retryable(error) or rounds == wiring.max_rounds:
+                raise
+            # Busy, throttled or lost: sending this request again later would
+            # write a copy older than what happened meanwhile.  Back off; the
+            # next round builds a new request from a new read.
+            wiring.aws.sleep(wiring.aws.backoff(rounds))
+            continue
+        writes.append(("UpdateUserPool", plan.pool.pool_id))
 
-            read_at = wiring.clock()
-            seen = wiring.describe(plan.pool)
-            ok = holds_plan(plan, seen.get("LambdaConfig") or {})
-            delay = confirm_delay(wiring, plan)
-            if ok and delay > 0:
-                wiring.sleep(delay)
-                read_at = wiring.clock()
-                seen = wiring.describe(plan.pool)
-                ok = holds_plan(plan, seen.get("LambdaConfig") or {})
-            if not ok:
-                if rounds >= wiring.max_rounds:
-                    raise VerificationError(
-                        f"User pool {plan.pool.pool_id} does not hold the planned triggers "
-                        f"after {rounds} attempts (another deployment keeps overwriting "
-                        "LambdaConfig?).",
-                        plan,
-                    )
-                # Another writer's stale copy replaced ours: re-plan from what is there.
-                plan = dataclasses.replace(
-                    wiring.plan(plan.pool, wanted, plan.owned_before, plan.options, described=seen),
-                    read_at=read_at,
-                )
-                fresh = True
-                continue
-            verified: Mapping[str, Any] = seen.get("LambdaConfig") or {}
-            drift = settings_drift(request, build_update_request(seen, verified))
-        else:
-            verified = plan.lambda_config_after
-
-        # Only after the verified update: no slot of ours points at these any more.
-        for done in wiring.aws.map(
-            lambda change: _remove_permission(wiring, change), plan.permission_removes
-        ):
-            writes.extend(done)
+        delay = confirm_delay(wiring, plan)
+        if delay > 0:
+            wiring.aws.sleep(delay)
+        seen = wiring.describe(plan.pool)
+        verified: Mapping[str, Any] = seen.get("LambdaConfig") or {}
+        if not holds_plan(plan, verified):
+            # Another writer's stale copy replaced ours: re-plan from what is there.
+            plan = _replan(wiring, plan, wanted, seen)
+            continue
+        _remove_permissions(wiring, plan, writes)
+        drift = settings_drift(request, build_update_request(seen, verified))
         return _result(plan, writes, rounds, verified, drift)
+    raise VerificationError(
+        f"User pool {plan.pool.pool_id} kept changing while wiring (another deployment "
+        f"writing LambdaConfig at the same time?); gave up after {wiring.max_rounds} attempts.",
+        plan,
+    )
+
+
+def _replan(
+    wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger], described: Mapping[str, Any]
+) -> PoolPlan:
+    return wiring.plan(plan.pool, wanted, plan.owned_before, plan.options, described=described)
+
+
+def _remove_permissions(wiring: Wiring, plan: PoolPlan, writes: List[Tuple[str, str]]) -> None:
+    """Only after the verified update: no slot of ours points at these functions any more."""
+    for done in wiring.aws.map(lambda c: _remove_permission(wiring, c), plan.permission_removes):
+        writes.extend(done)
 
 
 def confirm_delay(wiring: Wiring, plan: PoolPlan) -> float:
-    """Seconds before the confirming read: the plan's option, else the engine's default."""
+    """Seconds before the verifying read: the plan's option, else the engine's default."""
     if plan.options.confirm_delay is not None:
         return max(0.0, plan.options.confirm_delay)
     return wiring.confirm_delay
-
-
-def _read_is_recent(wiring: Wiring, plan: PoolPlan, fresh: bool) -> bool:
-    """True when the update may be built from the plan's own read (no re-read first).
-
-    Only for a plan applied as soon as it was made, whose read is younger than
-    ``max_read_age``: a longer gap (throttled permission writes) would widen the
-    window in which another writer's change is overwritten unseen.
-    """
-    if not (fresh and plan.described and plan.read_at is not None):
-        return False
-    return wiring.clock() - plan.read_at <= wiring.max_read_age
 
 
 def holds_plan(plan: PoolPlan, config: Mapping[str, Any]) -> bool:

@@ -66,29 +66,22 @@ def copyable_fields() -> Tuple[Tuple[str, str], ...]:
 
 
 def _filter(value: Any, shape: Any) -> Any:
-    """Keep only members the input ``shape`` accepts, recursively; drop ``None``."""
-    if value is None:
-        return None
-    type_name = getattr(shape, "type_name", "")
-    if type_name == "structure" and isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            member = shape.members.get(key)
-            if member is None:
-                continue
-            filtered = _filter(item, member)
-            if filtered is not None:
-                out[key] = filtered
-        return out
-    if type_name == "list" and isinstance(value, list):
+    """Keep only members the input ``shape`` accepts, recursively; drop ``None``.
+
+    ``shape`` is ``None`` for a member the input does not have: dropped too.
+    """
+    kind = getattr(shape, "type_name", None)
+    if isinstance(value, Mapping) and kind in ("structure", "map"):
+        pairs = ((k, _filter(v, _member(shape, k))) for k, v in value.items())
+        return {k: v for k, v in pairs if v is not None}
+    if isinstance(value, list) and kind == "list":
         return [v for v in (_filter(item, shape.member) for item in value) if v is not None]
-    if type_name == "map" and isinstance(value, Mapping):
-        return {
-            k: v
-            for k, v in ((k, _filter(v, shape.value)) for k, v in value.items())
-            if v is not None
-        }
-    return copy.deepcopy(value)
+    return None if shape is None else copy.deepcopy(value)
+
+
+def _member(shape: Any, key: str) -> Any:
+    """The shape of ``key`` in a structure (``None`` if it has no such member) or a map."""
+    return shape.value if shape.type_name == "map" else shape.members.get(key)
 
 
 def build_update_request(

@@ -227,8 +227,8 @@ class PoolPlan:
     """Every change needed to make one pool hold what one app wants.
 
     Built by the pure planner from a DescribeUserPool answer; applying it
-    changes LambdaConfig only.  ``described`` is that answer's ``UserPool``
-    (the apply step builds the full UpdateUserPool request from it).
+    changes LambdaConfig only.  The UpdateUserPool request is not built from
+    that answer but from a read made right before the write (:mod:`.apply`).
     """
 
     pool: PoolRef
@@ -241,10 +241,6 @@ class PoolPlan:
     refusals: Tuple[Refusal, ...]
     owned_before: Ownership
     owned_after: Ownership
-    described: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    #: when ``described`` was read (the engine's monotonic clock); None: unknown.
-    #: A plan applied soon after its read needs no second read before writing.
-    read_at: Optional[float] = field(default=None, compare=False, repr=False)
 
     @property
     def lambda_config_changed(self) -> bool:

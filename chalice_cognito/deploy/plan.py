@@ -206,6 +206,82 @@ def recognise_owned(
     return dataclasses.replace(owned, slots={**found, **dict(owned.slots)})
 
 
+#: What happens to one slot: (who holds it now, how it fits the declaration) -> action.
+#:
+#: Holder: ``empty``; ``ours`` (the function our record says we put there);
+#: ``other`` (anything else: another owner's function, or ours without a record).
+#: Fit: ``undeclared`` (not declared, but recorded as ours), ``exact`` (holds
+#: exactly the declared function and version, legacy key consistent), ``version``
+#: (the declared function, another version or an inconsistent legacy key),
+#: ``different`` (another function, or nothing).  Slots neither declared nor
+#: recorded are not looked at.  ``conflict`` becomes ``replace`` when
+#: ``on_conflict="replace"`` or ``force`` allows it.
+SLOT_ACTIONS: Mapping[Tuple[str, str], str] = {
+    ("ours", "undeclared"): "detach",
+    ("empty", "undeclared"): "release",  # someone emptied it: forget it
+    ("other", "undeclared"): "release",  # someone replaced it: not ours to remove
+    ("empty", "different"): "attach",
+    ("ours", "exact"): "keep",
+    ("ours", "version"): "update",
+    ("ours", "different"): "update",
+    ("other", "exact"): "adopt",  # already what we want: an interrupted run, a lost record
+    ("other", "version"): "update",  # our function, another version
+    ("other", "different"): "conflict",
+}
+
+#: actions after which the slot holds our declared function
+OWNING = frozenset({"attach", "update", "replace", "adopt", "keep"})
+
+#: actions that find one of our functions in the slot (so a sender of ours used the pool's key)
+_FOUND_OURS = frozenset({"keep", "update", "adopt", "detach"})
+
+
+def decide_slot(
+    spec: TriggerSpec,
+    config: Mapping[str, Any],
+    declared: Optional[WantedTrigger],
+    version: Optional[str],
+    mine: Optional[str],
+    options: PlanOptions,
+) -> Optional[SlotChange]:
+    """The change of one slot (:data:`SLOT_ACTIONS`); ``None`` when the slot is not ours to consider.
+
+    ``declared``/``version``: what the app declares for it (checked version);
+    ``mine``: the function our ownership record says we put there.
+    """
+    if declared is None and mine is None:
+        return None
+    current, current_version = read_slot(spec, config)
+    holder = "empty" if current is None else "ours" if current == mine else "other"
+    action = SLOT_ACTIONS[holder, _fit(spec, config, declared, version)]
+    if action == "conflict" and options.replace:
+        action = "replace"
+    if action in OWNING and declared is not None:
+        return SlotChange(
+            spec.name, action, current, declared.function_arn, current_version, version
+        )
+    if action == "detach":
+        return SlotChange(spec.name, action, current, None, current_version, None)
+    return SlotChange(spec.name, action, current, current, current_version, current_version)
+
+
+def _fit(
+    spec: TriggerSpec,
+    config: Mapping[str, Any],
+    declared: Optional[WantedTrigger],
+    version: Optional[str],
+) -> str:
+    """How the slot compares with the declaration (the second key of :data:`SLOT_ACTIONS`)."""
+    if declared is None:
+        return "undeclared"
+    current, current_version = read_slot(spec, config)
+    if current != declared.function_arn:
+        return "different"
+    if current_version == version and slot_consistent(spec, config):
+        return "exact"
+    return "version"
+
+
 def make_plan(
     pool: PoolRef,
     described: Mapping[str, Any],
@@ -219,132 +295,89 @@ def make_plan(
     after: Dict[str, Any] = copy.deepcopy(before)
     tier = str(described.get("UserPoolTier") or pool.tier or "")
     refusals: List[Refusal] = []
+    declared = _declared(pool, wanted, refusals)
     changes: List[SlotChange] = []
-    owned_slots: Dict[str, str] = {}
-
-    by_trigger: Dict[str, WantedTrigger] = {}
-    for w in wanted:
-        try:
-            spec = get_trigger(w.trigger)
-        except UnknownTriggerError as error:
-            refusals.append(Refusal(str(error), w.trigger))
-            continue
-        if spec.name in by_trigger and by_trigger[spec.name] != w:
-            refusals.append(
-                Refusal(
-                    f"{spec.name} is declared twice for pool {pool.pool_id} "
-                    f"({by_trigger[spec.name].function_name} and {w.function_name}); "
-                    "a pool has one function per trigger.",
-                    spec.name,
-                )
-            )
-            continue
-        by_trigger[spec.name] = w
-
     for spec in TRIGGERS:
-        current_arn, current_version = read_slot(spec, before)
-        mine = owned.slots.get(spec.name)
-        maybe = by_trigger.get(spec.name)
-        if maybe is None:
-            if mine is None:
-                continue
-            if current_arn == mine:
-                write_slot(spec, after, None, None)
-                changes.append(
-                    SlotChange(spec.name, "detach", current_arn, None, current_version, None)
-                )
-            else:
-                # Someone else's function (or nothing) is there now: not ours to remove.
-                changes.append(
-                    SlotChange(
-                        spec.name,
-                        "release",
-                        current_arn,
-                        current_arn,
-                        current_version,
-                        current_version,
-                    )
-                )
+        w = declared.get(spec.name)
+        version = _wanted_version(spec, w, tier, pool, refusals) if w else None
+        change = decide_slot(spec, before, w, version, owned.slots.get(spec.name), options)
+        if w is not None:
+            refusals.extend(_slot_refusals(pool, spec, w, change, policies))
+        if change is None:
             continue
+        if change.writes:
+            write_slot(spec, after, change.after_arn, change.after_version)
+        changes.append(change)
 
-        w = maybe
-        version = _wanted_version(spec, w, tier, pool, refusals)
-        if policies.get(w.function_arn, []) is None:
-            refusals.append(
-                Refusal(
-                    f"function {w.function_arn} for {spec.name} does not exist; deploy it first.",
-                    spec.name,
-                )
-            )
-        exact = (
-            current_arn == w.function_arn
-            and current_version == version
-            and slot_consistent(spec, before)
-        )
-        if current_arn is None:
-            action = "attach"
-        elif current_arn == w.function_arn:
-            action = ("keep" if mine == w.function_arn else "adopt") if exact else "update"
-        elif current_arn == mine:
-            action = "update"
-        elif options.replace:
-            action = "replace"
-        else:
-            action = "conflict"
-            refusals.append(
-                Refusal(
-                    f"{spec.name} of pool {pool.pool_id} is held by {current_arn}, which this "
-                    f"app did not attach; refusing to replace it with {w.function_arn}. Remove "
-                    'it from the pool, or set "on_conflict": "replace" (or pass --force).',
-                    spec.name,
-                    current_arn,
-                )
-            )
-        if action != "conflict":
-            if not exact:
-                write_slot(spec, after, w.function_arn, version)
-            owned_slots[spec.name] = w.function_arn
-        changes.append(
-            SlotChange(
-                spec.name,
-                action,
-                current_arn,
-                w.function_arn if action != "conflict" else current_arn,
-                current_version,
-                version if action != "conflict" else current_version,
-            )
-        )
-
-    kms_owned = _plan_kms(pool, before, after, by_trigger, owned, options, refusals)
-    owned_after = Ownership(slots=owned_slots, kms_key_arn=kms_owned)
-
-    adds: List[PermissionChange] = []
-    sid = statement_id_for(pool.pool_id)
-    for arn in sorted(set(owned_slots.values())):
-        statements = policies.get(arn) or []
-        if not any(statement_grants(s, pool) for s in statements):
-            taken = any(s.get("Sid") == sid for s in statements)
-            adds.append(_permission("add", arn, pool, replace=taken))
-    still_used = _arns_in(after)
-    removes: List[PermissionChange] = []
-    for arn in sorted(set(owned.slots.values()) - set(owned_slots.values())):
-        statements = policies.get(arn) or []
-        if arn not in still_used and any(s.get("Sid") == sid for s in statements):
-            removes.append(_permission("remove", arn, pool))
-
+    owned_slots = {c.trigger: str(c.after_arn) for c in changes if c.action in OWNING}
+    kms_owned = _plan_kms(pool, before, after, declared, changes, owned, options, refusals)
+    adds, removes = _permission_changes(pool, owned, owned_slots, after, policies)
     return PoolPlan(
         pool=pool,
         options=options,
         lambda_config_before=before,
         lambda_config_after=after,
         slot_changes=tuple(changes),
-        permission_adds=tuple(adds),
-        permission_removes=tuple(removes),
+        permission_adds=adds,
+        permission_removes=removes,
         refusals=tuple(refusals),
         owned_before=owned,
-        owned_after=owned_after,
-        described=copy.deepcopy(dict(described)),
+        owned_after=Ownership(slots=owned_slots, kms_key_arn=kms_owned),
     )
+
+
+def _declared(
+    pool: PoolRef, wanted: Sequence[WantedTrigger], refusals: List[Refusal]
+) -> Dict[str, WantedTrigger]:
+    """Catalogue trigger name -> declaration; unknown names and duplicates are refused."""
+    out: Dict[str, WantedTrigger] = {}
+    for w in wanted:
+        try:
+            spec = get_trigger(w.trigger)
+        except UnknownTriggerError as error:
+            refusals.append(Refusal(str(error), w.trigger))
+            continue
+        if out.get(spec.name, w) != w:
+            refusals.append(
+                Refusal(
+                    f"{spec.name} is declared twice for pool {pool.pool_id} "
+                    f"({out[spec.name].function_name} and {w.function_name}); "
+                    "a pool has one function per trigger.",
+                    spec.name,
+                )
+            )
+            continue
+        out[spec.name] = w
+    return out
+
+
+def _slot_refusals(
+    pool: PoolRef,
+    spec: TriggerSpec,
+    w: WantedTrigger,
+    change: Optional[SlotChange],
+    policies: Policies,
+) -> List[Refusal]:
+    """Why a declared slot cannot be wired: its function is missing, another owner holds it."""
+    out = []
+    if policies.get(w.function_arn, []) is None:
+        out.append(
+            Refusal(
+                f"function {w.function_arn} for {spec.name} does not exist; deploy it first.",
+                spec.name,
+            )
+        )
+    if change is not None and change.action == "conflict":
+        out.append(
+            Refusal(
+                f"{spec.name} of pool {pool.pool_id} is held by {change.before_arn}, which this "
+                f"app did not attach; refusing to replace it with {w.function_arn}. Remove "
+                'it from the pool, or set "on_conflict": "replace" (or pass --force).',
+                spec.name,
+                change.before_arn,
+            )
+        )
+    return out
 
 
 def _wanted_version(
@@ -369,59 +402,121 @@ def _wanted_version(
     return version
 
 
+def _permission_changes(
+    pool: PoolRef,
+    owned: Ownership,
+    owned_slots: Mapping[str, str],
+    after: Mapping[str, Any],
+    policies: Policies,
+) -> Tuple[Tuple[PermissionChange, ...], Tuple[PermissionChange, ...]]:
+    """(adds, removes): a grant for each function serving the pool that lacks one; our
+    statement off each function that no longer serves the pool."""
+    sid = statement_id_for(pool.pool_id)
+    adds: List[PermissionChange] = []
+    for arn in sorted(set(owned_slots.values())):
+        statements = policies.get(arn) or []
+        if not _grants(pool, statements):
+            taken = any(s.get("Sid") == sid for s in statements)
+            adds.append(_permission("add", arn, pool, replace=taken))
+    still_used = _arns_in(after)
+    removes: List[PermissionChange] = []
+    for arn in sorted(set(owned.slots.values()) - set(owned_slots.values())):
+        statements = policies.get(arn) or []
+        if arn not in still_used and any(s.get("Sid") == sid for s in statements):
+            removes.append(_permission("remove", arn, pool))
+    return tuple(adds), tuple(removes)
+
+
+#: the custom senders: the triggers that need the pool-wide KMS key
+_SENDERS = tuple(s for s in TRIGGERS if s.requires_kms)
+
+
 def _plan_kms(
     pool: PoolRef,
     before: Mapping[str, Any],
     after: Dict[str, Any],
-    by_trigger: Mapping[str, WantedTrigger],
+    declared: Mapping[str, WantedTrigger],
+    changes: Sequence[SlotChange],
     owned: Ownership,
     options: PlanOptions,
     refusals: List[Refusal],
 ) -> Optional[str]:
-    """Set/keep/remove the pool-wide KMSKeyID; return the key this app owns afterwards."""
+    """Set, keep or remove the pool-wide KMSKeyID; return the key this app owns afterwards.
+
+    The pool's key is *ours* when our record says we set it, or when it is the
+    key this stage configures and one of our senders holds the pool: a run
+    that lost its record (killed before saving it) adopts the key with the
+    sender.  When no custom sender is left in the pool, a key that is ours or
+    the one this stage configures is removed, so a lost record (or one lost
+    before this rule existed) never leaves it behind for ever.
+    """
     pool_key = before.get(KMS_KEY_CONFIG_KEY) or None
-    senders = [s for s in TRIGGERS if s.requires_kms]
-    wanted_senders = [s.name for s in senders if s.name in by_trigger]
-    # Senders in the result that are not ours (another owner's): they need the key too.
-    foreign_senders = [
-        s.name for s in senders if read_slot(s, after)[0] is not None and s.name not in by_trigger
-    ]
-    if wanted_senders:
-        key = options.kms_key_arn
-        names = " and ".join(wanted_senders)
-        if not key:
-            hint = f" (the pool already uses {pool_key})" if pool_key else ""
-            refusals.append(
-                Refusal(
-                    f"{names} need(s) a KMS key: set kms_key_arn in the cognito config{hint}.",
-                    wanted_senders[0],
-                )
-            )
-            return owned.kms_key_arn if pool_key == owned.kms_key_arn else None
-        if pool_key is None:
-            after[KMS_KEY_CONFIG_KEY] = key
-            return key
-        if pool_key == key:
-            return owned.kms_key_arn if owned.kms_key_arn == key else None
-        if owned.kms_key_arn == pool_key and not foreign_senders:
-            after[KMS_KEY_CONFIG_KEY] = key
-            return key
-        refusals.append(
-            Refusal(
-                f"pool {pool.pool_id} already uses KMS key {pool_key} for custom senders; "
-                f"a pool has one key, so {names} cannot use {key}. Set kms_key_arn to "
-                f"{pool_key}, or remove the other sender first.",
-                wanted_senders[0],
-                pool_key,
-            )
-        )
-        return owned.kms_key_arn if owned.kms_key_arn == pool_key else None
-    if owned.kms_key_arn and pool_key == owned.kms_key_arn:
-        if not foreign_senders:
-            after.pop(KMS_KEY_CONFIG_KEY, None)
-            return None
-        return owned.kms_key_arn
+    key = options.kms_key_arn
+    wanted = [s.name for s in _SENDERS if s.name in declared]
+    others = _other_senders(declared, after)
+    if not wanted:
+        return _release_key(pool_key, after, owned, key, others)
+    ours = pool_key is not None and (
+        pool_key == owned.kms_key_arn or (pool_key == key and _holds_our_sender(changes))
+    )
+    refusal = _key_refusal(pool, pool_key, key, ours and not others, wanted)
+    if refusal is not None:
+        refusals.append(refusal)
+        return pool_key if ours else None
+    if pool_key != key:
+        after[KMS_KEY_CONFIG_KEY] = key  # a new key, or ours rotated
+        return key
+    return key if ours else None
+
+
+def _other_senders(declared: Mapping[str, WantedTrigger], after: Mapping[str, Any]) -> List[str]:
+    """Senders left in the pool that are not declared here (another owner's): they need the key."""
+    return [s.name for s in _SENDERS if s.name not in declared and read_slot(s, after)[0]]
+
+
+def _release_key(
+    pool_key: Optional[str],
+    after: Dict[str, Any],
+    owned: Ownership,
+    key: Optional[str],
+    others: Sequence[str],
+) -> Optional[str]:
+    """No sender declared: remove the key once no sender is left, if it is ours or configured."""
+    if others:
+        return pool_key if pool_key == owned.kms_key_arn else None
+    if pool_key is not None and pool_key in (owned.kms_key_arn, key):
+        after.pop(KMS_KEY_CONFIG_KEY, None)
     return None
+
+
+def _holds_our_sender(changes: Sequence[SlotChange]) -> bool:
+    """True when one of our functions is in a sender slot (by record or exactly as declared)."""
+    return any(BY_NAME[c.trigger].requires_kms and c.action in _FOUND_OURS for c in changes)
+
+
+def _key_refusal(
+    pool: PoolRef,
+    pool_key: Optional[str],
+    key: Optional[str],
+    may_rotate: bool,
+    wanted: Sequence[str],
+) -> Optional[Refusal]:
+    """Why the declared senders cannot have ``key``; ``None`` when they can."""
+    names = " and ".join(wanted)
+    if not key:
+        hint = f" (the pool already uses {pool_key})" if pool_key else ""
+        return Refusal(
+            f"{names} need(s) a KMS key: set kms_key_arn in the cognito config{hint}.", wanted[0]
+        )
+    if pool_key is None or pool_key == key or may_rotate:
+        return None
+    return Refusal(
+        f"pool {pool.pool_id} already uses KMS key {pool_key} for custom senders; "
+        f"a pool has one key, so {names} cannot use {key}. Set kms_key_arn to "
+        f"{pool_key}, or remove the other sender first.",
+        wanted[0],
+        pool_key,
+    )
 
 
 def _arns_in(config: Mapping[str, Any]) -> Set[str]:
@@ -472,29 +567,11 @@ def make_status(
         mine = owned.slots.get(spec.name)
         if w is None and mine is None and actual_arn is None:
             continue
-        declared_version = None
-        if w is not None and spec.versioned:
-            try:
-                declared_version = check_version(spec, w.version)
-            except ValueError:
-                declared_version = w.version
-        if w is not None:
-            if actual_arn is None:
-                state = "missing"
-            elif actual_arn != w.function_arn:
-                state = "foreign"
-            elif actual_version != declared_version or not slot_consistent(spec, config):
-                state = "drift"
-            else:
-                state = "attached"
-        elif mine is not None and actual_arn == mine:
-            state = "stale"
-        else:
-            state = "other"
+        declared_version = _declared_version(spec, w)
+        state = _status_state(spec, config, w, declared_version, mine)
         permission_ok: Optional[bool] = None
-        if state in ("attached", "drift", "stale") and actual_arn is not None:
-            statements = policies.get(actual_arn) or []
-            permission_ok = any(statement_grants(s, pool) for s in statements)
+        if state in ("attached", "drift", "stale"):
+            permission_ok = _grants(pool, policies.get(str(actual_arn)))
         rows.append(
             StatusRow(
                 trigger=spec.name,
@@ -511,3 +588,38 @@ def make_status(
     return PoolStatus(
         pool=pool, rows=tuple(rows), kms_key_arn=config.get(KMS_KEY_CONFIG_KEY) or None
     )
+
+
+def _grants(pool: PoolRef, statements: Optional[Sequence[Mapping[str, Any]]]) -> bool:
+    """True when one of a function's policy ``statements`` lets ``pool`` invoke it."""
+    return any(statement_grants(s, pool) for s in statements or ())
+
+
+def _declared_version(spec: TriggerSpec, w: Optional[WantedTrigger]) -> Optional[str]:
+    """The version ``w`` declares (the catalogue default when unset); as written when invalid."""
+    if w is None or not spec.versioned:
+        return None
+    try:
+        return check_version(spec, w.version)
+    except ValueError:
+        return w.version
+
+
+def _status_state(
+    spec: TriggerSpec,
+    config: Mapping[str, Any],
+    w: Optional[WantedTrigger],
+    declared_version: Optional[str],
+    mine: Optional[str],
+) -> str:
+    """One of :data:`~chalice_cognito.deploy.model.STATUS_STATES` for one slot."""
+    actual_arn, actual_version = read_slot(spec, config)
+    if w is None:
+        return "stale" if mine is not None and actual_arn == mine else "other"
+    if actual_arn is None:
+        return "missing"
+    if actual_arn != w.function_arn:
+        return "foreign"
+    if actual_version != declared_version or not slot_consistent(spec, config):
+        return "drift"
+    return "attached"

@@ -245,8 +245,7 @@ class StageWiring:
         All pools are planned first: if any plan is refused nothing is written
         (:class:`RefusedError`).  ``created``: ARNs of the functions this very
         deploy created (they have no resource policy yet: no GetPolicy read).
-        The first pool's plan is applied at once (its read is fresh); later
-        pools are re-read before their update, since time passed.
+        Each pool's update is built from a read made right before it.
         """
         planned = self.plans(function_arns, created=created)
         for _, plan in planned:
@@ -256,10 +255,8 @@ class StageWiring:
             save_state(self.project_dir, self.state)
         wanted = self.wanted(function_arns)
         results = []
-        for index, (alias, plan) in enumerate(planned):
-            result = self.wiring.apply(
-                plan, wanted.get(alias, ()) if alias else (), fresh=index == 0
-            )
+        for alias, plan in planned:
+            result = self.wiring.apply(plan, wanted.get(alias, ()) if alias else ())
             self.state = self.state.with_pool(plan.pool, result.owned, alias or None)
             save_state(self.project_dir, self.state)
             results.append(result)

@@ -3,7 +3,7 @@
 One mechanism for every caller (CLI deploy/attach/detach/plan/status, the
 Chalice deploy hooks, the CloudFormation custom resource)::
 
-    wiring = Wiring()                                   # boto3 defaults apply
+    wiring = Wiring()                                   # boto3 defaults apply (AwsClients())
     pool = wiring.resolve_pool(settings)                # by id, or a name matching one pool
     plan = wiring.plan(pool, wanted, owned, settings.plan_options(force))   # reads only
     print(json.dumps(plan.to_json()))                   # `plan --json`
@@ -20,6 +20,8 @@ Guarantees:
 * zero write calls when nothing changed;
 * each wired function gets one invoke permission per pool, scoped with
   ``SourceArn`` and ``SourceAccount``; detaching removes it;
+* UpdateUserPool is built from a DescribeUserPool made right before it, and
+  never resent: a refused or failed update is rebuilt from a new read;
 * after writing, the pool is read back; if a concurrent writer undid our
   change, the plan is re-made on the fresh pool and applied again.
 
@@ -31,14 +33,12 @@ Imports: stdlib, boto3/botocore and the catalogue only (runs in the custom-resou
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import chalice_cognito.deploy.apply as _apply
 import chalice_cognito.deploy.plan as _plan
 from chalice_cognito.catalogue import BY_NAME
-from chalice_cognito.deploy.aws import MAX_CONCURRENT_CALLS, AwsClients, ClientFactory
+from chalice_cognito.deploy.aws import AwsClients
 from chalice_cognito.deploy.config import CognitoConfig, PoolSettings, load_cognito_config
 from chalice_cognito.deploy.errors import (
     AccessDeniedError,
@@ -69,6 +69,7 @@ from chalice_cognito.deploy.model import (
 __all__ = [
     "AccessDeniedError",
     "AmbiguousPoolError",
+    "AwsClients",
     "CognitoConfig",
     "ConfigError",
     "FunctionNotFoundError",
@@ -117,53 +118,27 @@ def pool_ref_from_described(described: Mapping[str, Any]) -> PoolRef:
 class Wiring:
     """Read a pool, plan LambdaConfig + permission changes, apply them, verify.
 
-    ``session`` is a :class:`boto3.session.Session` or a botocore session (default: a new one, so
-    profile/region/endpoint settings of the environment apply);
-    ``client_factory(service, region)`` replaces it entirely (tests wrap
-    clients to count or fail calls).  ``max_attempts`` bounds both per-call
-    retries (throttling, ConcurrentModificationException, "Only one request to
-    update this UserPool...") and whole plan/apply/verify rounds.
-    ``confirm_delay`` seconds after a LambdaConfig write the pool is read once
-    more, to catch a concurrent writer whose stale copy landed after our
-    verification (0 disables).  ``sleep`` is injectable so tests never wait.
-    ``max_workers`` bounds the calls one batch runs at once (the GetPolicy
-    reads of a plan, the permission writes of an apply); 1 makes them sequential.
-    ``max_read_age``: a fresh plan (see :meth:`apply`) whose DescribeUserPool
-    is older than this many seconds when the update is due (slow or throttled
-    permission writes) is read again first; kept well below ``confirm_delay``,
-    so another deployment's confirming read still sees a write of ours built
-    from a stale copy.  ``clock`` (monotonic seconds) is injectable for tests.
+    ``aws`` (:class:`AwsClients`) makes the calls: its session or client
+    factory, region, retry bound (``max_attempts`` also bounds the rounds of
+    one apply), ``sleep`` (injectable so tests never wait) and ``max_workers``
+    (the calls one batch runs at once: the GetPolicy reads of a plan, the
+    permission writes of an apply; 1 makes them sequential).  Default: a new
+    boto3 session, so profile/region/endpoint settings of the environment apply.
+    ``confirm_delay`` seconds after a LambdaConfig write the pool is read back,
+    to catch a concurrent writer whose stale copy landed after ours (0: at once).
 
     One ``Wiring`` may serve one deployment at a time; give concurrent
     deployments (threads) a ``Wiring`` each, as two processes would have.
     """
 
-    def __init__(
-        self,
-        session: Any = None,
-        *,
-        client_factory: Optional[ClientFactory] = None,
-        region: Optional[str] = None,
-        max_attempts: int = 6,
-        confirm_delay: float = 1.0,
-        sleep: Callable[[float], None] = time.sleep,
-        max_workers: int = MAX_CONCURRENT_CALLS,
-        max_read_age: float = 0.5,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.aws = AwsClients(
-            session,
-            client_factory=client_factory,
-            region=region,
-            max_attempts=max_attempts,
-            sleep=sleep,
-            max_workers=max_workers,
-        )
-        self.max_rounds = max(1, max_attempts)
+    def __init__(self, aws: Optional[AwsClients] = None, *, confirm_delay: float = 1.0) -> None:
+        self.aws = aws if aws is not None else AwsClients()
         self.confirm_delay = confirm_delay
-        self.sleep = sleep
-        self.max_read_age = max_read_age
-        self.clock = clock
+
+    @property
+    def max_rounds(self) -> int:
+        """Plan/write/verify rounds of one apply (the clients' ``max_attempts``)."""
+        return self.aws.max_attempts
 
     # -- pools -------------------------------------------------------------
 
@@ -234,7 +209,6 @@ class Wiring:
         ownership record (:func:`.plan.recognise_owned`).
         """
         options = options or PlanOptions()
-        read_at = self.clock()
         current = dict(described) if described is not None else self.describe(pool)
         owned = _plan.recognise_owned(current, owned or Ownership(), frozenset(recognise))
         known_new = set(without_policy)
@@ -244,7 +218,7 @@ class Wiring:
         for arn in assume_exist:
             if policies.get(arn, []) is None:
                 policies[arn] = []
-        made = _plan.make_plan(
+        return _plan.make_plan(
             pool_ref_from_described(current) if "Id" in current else pool,
             current,
             wanted,
@@ -252,36 +226,21 @@ class Wiring:
             options,
             policies,
         )
-        # A ``described`` handed in was read before this call: its age is unknown.
-        return dataclasses.replace(made, read_at=read_at if described is None else None)
 
-    def apply(
-        self,
-        plan: PoolPlan,
-        wanted: Optional[Sequence[WantedTrigger]] = None,
-        *,
-        fresh: bool = False,
-    ) -> PoolResult:
+    def apply(self, plan: PoolPlan, wanted: Optional[Sequence[WantedTrigger]] = None) -> PoolResult:
         """Apply ``plan``: permissions, UpdateUserPool, verify, remove stale permissions.
 
         Raises :class:`RefusedError` (nothing written) when the plan has
-        refusals.  A plan whose ``is_noop`` is true makes no write call.  When
-        the pool changed since planning, or a concurrent writer undid our
-        change, the plan is re-made on the fresh pool (``wanted`` defaults to
-        the triggers the plan attaches) and applied again, up to
-        ``max_attempts`` rounds.
-
-        ``fresh=True`` says the plan is applied as soon as it is made (as
-        :meth:`wire` does): its own DescribeUserPool is then the copy the update
-        is built from, with no second read, as long as that read is at most
-        ``max_read_age`` seconds old when the update is due.  A plan that was
-        shown first, or made before other pools were applied, is older: by
-        default the pool is re-read, and re-planned if its LambdaConfig moved,
-        before writing.
+        refusals.  A plan whose ``is_noop`` is true makes no write call.  The
+        update is built from a read of the pool made right before it, so a plan
+        may be shown first and applied later.  When the pool changed since
+        planning, or a concurrent writer undid our change, the plan is re-made
+        on the fresh pool (``wanted`` defaults to the triggers the plan
+        attaches) and applied again, up to ``max_attempts`` rounds.
         """
         if wanted is None:
             wanted = _plan.wanted_from_plan(plan)
-        return _apply.apply_plan(self, plan, wanted, fresh=fresh)
+        return _apply.apply_plan(self, plan, wanted)
 
     def wire(
         self,
@@ -292,12 +251,11 @@ class Wiring:
     ) -> PoolResult:
         """:meth:`plan` then :meth:`apply` (attach/update; also detaches no-longer-wanted slots).
 
-        The plan is applied at once, so its DescribeUserPool is the read the
-        update is built from (``fresh=True``): 1 DescribeUserPool, a GetPolicy
-        per function, the permission writes, 1 UpdateUserPool and the
-        verifying DescribeUserPool(s).
+        1 DescribeUserPool to plan, a GetPolicy per function, the permission
+        writes, 1 DescribeUserPool the update is built from, 1 UpdateUserPool
+        and 1 verifying DescribeUserPool.
         """
-        return self.apply(self.plan(pool, wanted, owned, options), wanted, fresh=True)
+        return self.apply(self.plan(pool, wanted, owned, options), wanted)
 
     def detach(
         self,
@@ -310,8 +268,7 @@ class Wiring:
 
         ``recognise``: see :meth:`plan` (slots holding these functions are ours too).
         """
-        plan = self.plan(pool, (), owned, options, recognise=recognise)
-        return self.apply(plan, (), fresh=True)
+        return self.apply(self.plan(pool, (), owned, options, recognise=recognise), ())
 
     # -- status ----------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalice_cognito.deploy.wiring import Wiring
+from chalice_cognito.deploy.wiring import AwsClients, Wiring
 from tests.support import aws as support_aws
 from tests.support.recording import CallRecorder
 
@@ -83,7 +83,7 @@ class Calls(CallRecorder):
 
     def wiring(self) -> Wiring:
         # confirm_delay=0: no re-read after a pause (no concurrent writer here).
-        return Wiring(client_factory=self.factory, confirm_delay=0)
+        return Wiring(AwsClients(client_factory=self.factory), confirm_delay=0)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 import pytest
 from moto import mock_aws
 
-from chalice_cognito.deploy.wiring import WantedTrigger, Wiring
+from chalice_cognito.deploy.wiring import AwsClients, WantedTrigger, Wiring
 from tests.support import aws as support_aws
 from tests.support.recording import CallRecorder
 
@@ -44,8 +44,6 @@ def recorder(aws: None) -> CallRecorder:
 
 @pytest.fixture
 def wiring(recorder: CallRecorder) -> Wiring:
-    # A frozen clock: on a busy machine the real one can age a plan's read past
-    # max_read_age and add a re-read that call-counting tests do not expect.
     return Wiring(
-        client_factory=recorder.factory, confirm_delay=0, sleep=lambda _s: None, clock=lambda: 0.0
+        AwsClients(client_factory=recorder.factory, sleep=lambda _s: None), confirm_delay=0
     )

@@ -1,10 +1,11 @@
 """Call counts and order of the wiring engine (moto in-process): what a deploy costs.
 
-A fresh attach is 1 DescribeUserPool, a GetPolicy per function (none for a
-function the deploy just created), an AddPermission per function, 1
-UpdateUserPool and 1 verifying DescribeUserPool.  Permission writes of one
-batch may overlap, but every add completes before UpdateUserPool and every
-removal waits for the verified update.
+A fresh attach is 1 DescribeUserPool to plan, a GetPolicy per function (none
+for a function the deploy just created), an AddPermission per function, 1
+DescribeUserPool the update is built from, 1 UpdateUserPool and 1 verifying
+DescribeUserPool.  Permission writes of one batch may overlap, but every add
+completes before the update's read and every removal waits for the verified
+update.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from chalice_cognito.deploy.errors import AccessDeniedError
 from chalice_cognito.deploy.plan import statement_id_for
-from chalice_cognito.deploy.wiring import Ownership, PlanOptions, Wiring
+from chalice_cognito.deploy.wiring import AwsClients, Ownership, PlanOptions, Wiring
 
 from .conftest import REGION, CallRecorder, create_function, describe, policy_statements, wanted
 
@@ -36,7 +37,7 @@ def before_update(calls: List[str]) -> List[str]:
     return calls[: calls.index("UpdateUserPool")]
 
 
-def test_fresh_attach_reads_the_pool_once_before_writing(
+def test_attach_builds_the_update_from_a_read_made_after_the_permissions(
     wiring: Wiring, recorder: CallRecorder
 ) -> None:
     pool = wiring.resolve_pool(create_pool())
@@ -44,12 +45,13 @@ def test_fresh_attach_reads_the_pool_once_before_writing(
     recorder.reset()
     wiring.wire(pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns, strict=True)], Ownership())
     calls = recorder.calls
-    expected = ["DescribeUserPool", "UpdateUserPool", "DescribeUserPool"]
+    expected = ["DescribeUserPool"] * 3 + ["UpdateUserPool"]
     expected += ["GetPolicy"] * 3 + ["AddPermission"] * 3
     assert sorted(calls) == sorted(expected)
-    # The planning read comes first; every permission is in place before the update.
+    # The planning read comes first; every permission is in place before the
+    # update, which is built from the read right before it.
     assert calls[0] == "DescribeUserPool"
-    assert before_update(calls).count("AddPermission") == 3
+    assert before_update(calls)[-4:] == ["AddPermission"] * 3 + ["DescribeUserPool"]
     assert calls[-1] == "DescribeUserPool"
     assert describe(pool.pool_id)["LambdaConfig"] == dict(zip(TRIGGERS, arns, strict=True))
 
@@ -63,7 +65,8 @@ def test_plan_applied_later_is_read_again_before_the_update(
         pool, [wanted(t, a) for t, a in zip(TRIGGERS, arns, strict=True)], Ownership()
     )
     recorder.reset()
-    wiring.apply(plan)  # not fresh: the plan may have been shown, or other pools applied first
+    wiring.apply(plan)  # the plan may have been shown, or other pools applied first
+    assert before_update(recorder.calls)[-1] == "DescribeUserPool"
     assert before_update(recorder.calls).count("DescribeUserPool") == 1
 
 
@@ -73,10 +76,10 @@ def test_functions_just_created_need_no_policy_read(wiring: Wiring, recorder: Ca
     recorder.reset()
     wanted_triggers = [wanted(t, a) for t, a in zip(TRIGGERS, arns, strict=True)]
     plan = wiring.plan(pool, wanted_triggers, Ownership(), without_policy=arns[:2])
-    wiring.apply(plan, wanted_triggers, fresh=True)
+    wiring.apply(plan, wanted_triggers)
     # Only the function not created by "this deploy" is read.
     assert recorder.count("GetPolicy") == 1
-    assert recorder.count("DescribeUserPool") == 2
+    assert recorder.count("DescribeUserPool") == 3
     assert recorder.writes.count("AddPermission") == 3
     for arn in arns:
         assert [s["Sid"] for s in policy_statements(arn)] == [statement_id_for(pool.pool_id)]
@@ -94,7 +97,7 @@ def test_statement_id_already_taken_on_a_function_planned_without_read_is_replac
         f"The statement id ({statement_id_for(pool.pool_id)}) provided already exists.",
     )
     plan = wiring.plan(pool, [wanted("PreSignUp", fn)], Ownership(), without_policy=[fn])
-    wiring.apply(plan, fresh=True)
+    wiring.apply(plan)
     replaced = ["AddPermission", "RemovePermission", "AddPermission", "UpdateUserPool"]
     assert recorder.writes == replaced
     assert len(policy_statements(fn)) == 1
@@ -131,7 +134,7 @@ def test_permissions_are_removed_only_after_the_verified_update(
 
 
 def test_sequential_batches_with_one_worker(recorder: CallRecorder) -> None:
-    wiring = Wiring(client_factory=recorder.factory, confirm_delay=0, max_workers=1)
+    wiring = Wiring(AwsClients(client_factory=recorder.factory, max_workers=1), confirm_delay=0)
     pool = wiring.resolve_pool(create_pool())
     arns = functions()
     result = wiring.wire(
@@ -141,27 +144,21 @@ def test_sequential_batches_with_one_worker(recorder: CallRecorder) -> None:
     assert [arn for op, arn in result.writes if op == "AddPermission"] == sorted(arns)
 
 
-def test_a_fresh_plan_whose_read_got_old_is_read_again(recorder: CallRecorder) -> None:
-    now = [0.0]
-    wiring = Wiring(
-        client_factory=recorder.factory, confirm_delay=0, max_read_age=0.5, clock=lambda: now[0]
-    )
+def test_a_change_made_during_the_permission_writes_is_kept(
+    wiring: Wiring, recorder: CallRecorder
+) -> None:
     pool = wiring.resolve_pool(create_pool())
     fn = create_function("slow")
 
-    def slow_permission() -> None:
-        # Throttled permission writes: the plan's read is old when the update is due,
-        # and meanwhile someone else set a trigger.
-        now[0] += 2.0
+    def other_writer() -> None:
+        # Slow or throttled permission writes: meanwhile someone else sets a trigger.
         boto3.client("cognito-idp", region_name=REGION).update_user_pool(
             UserPoolId=pool.pool_id, LambdaConfig={"PostAuthentication": fn}
         )
 
-    recorder.after("AddPermission", slow_permission)
-    recorder.reset()
+    recorder.after("AddPermission", other_writer)
     result = wiring.wire(pool, [wanted("PreSignUp", fn)], Ownership())
-    assert before_update(recorder.calls).count("DescribeUserPool") == 2
-    # The other writer's trigger was seen, and kept.
+    # The other writer's trigger was seen by the read the update is built from, and kept.
     assert describe(pool.pool_id)["LambdaConfig"] == {"PostAuthentication": fn, "PreSignUp": fn}
     assert result.attempts == 2
 
@@ -175,7 +172,7 @@ def test_busy_pool_update_is_retried_from_a_new_read(recorder: CallRecorder) -> 
         # The update in flight that made ours "busy" lands while we back off.
         client.update_user_pool(UserPoolId=pool_id, LambdaConfig={"PostAuthentication": fn})
 
-    wiring = Wiring(client_factory=recorder.factory, confirm_delay=0, sleep=backoff)
+    wiring = Wiring(AwsClients(client_factory=recorder.factory, sleep=backoff), confirm_delay=0)
     pool = wiring.resolve_pool(pool_id)
     recorder.fail(
         "UpdateUserPool",
@@ -190,17 +187,15 @@ def test_busy_pool_update_is_retried_from_a_new_read(recorder: CallRecorder) -> 
 
 def test_confirm_delay_comes_from_the_plan_options(recorder: CallRecorder) -> None:
     pauses: List[float] = []
-    # A frozen clock: on a busy machine the real one could age the plan's read
-    # past max_read_age and add a re-read this test does not count.
     wiring = Wiring(
-        client_factory=recorder.factory, confirm_delay=1.0, sleep=pauses.append, clock=lambda: 0.0
+        AwsClients(client_factory=recorder.factory, sleep=pauses.append), confirm_delay=1.0
     )
     pool = wiring.resolve_pool(create_pool())
     first, second = functions()[:2]
     recorder.reset()
     wiring.wire(pool, [wanted("PreSignUp", first)], Ownership(), PlanOptions(confirm_delay=0))
     assert pauses == []
-    assert recorder.count("DescribeUserPool") == 2  # plan + verify, no confirming read
+    assert recorder.count("DescribeUserPool") == 3  # plan, before the update, verify: no pause
     wiring.wire(
         pool, [wanted("PreSignUp", second)], Ownership(), PlanOptions(on_conflict="replace")
     )

@@ -15,7 +15,14 @@ from chalice_cognito.deploy.errors import (
     RefusedError,
 )
 from chalice_cognito.deploy.plan import statement_id_for
-from chalice_cognito.deploy.wiring import Ownership, PlanOptions, PoolSettings, Wiring
+from chalice_cognito.deploy.wiring import (
+    AwsClients,
+    Ownership,
+    PlanOptions,
+    PoolSettings,
+    Wiring,
+)
+from tests.support.aws import create_key
 
 from .conftest import (
     REGION,
@@ -314,6 +321,39 @@ def test_kms_key_removed_with_our_last_sender(wiring: Wiring) -> None:
     assert describe(pool_id).get("LambdaConfig", {}) == {}
 
 
+def test_a_lost_record_leaves_no_kms_key(wiring: Wiring) -> None:
+    # Killed between the update and saving the record, or the record deleted:
+    # delete knows the sender only from Chalice's record of the stage's functions.
+    pool_id = create_pool()
+    fn = create_function("sms")
+    key = create_key()
+    options = PlanOptions(kms_key_arn=key)
+    pool = wiring.resolve_pool(pool_id)
+    wiring.wire(pool, [wanted("CustomSMSSender", fn)], Ownership(), options)
+    assert describe(pool_id)["LambdaConfig"]["KMSKeyID"] == key
+    result = wiring.detach(pool, Ownership(), options, recognise=[fn])
+    assert describe(pool_id).get("LambdaConfig", {}) == {}
+    assert result.owned.is_empty
+
+
+def test_a_redeploy_without_record_adopts_the_kms_key(
+    wiring: Wiring, recorder: CallRecorder
+) -> None:
+    pool_id = create_pool()
+    fn = create_function("sms")
+    key = create_key()
+    options = PlanOptions(kms_key_arn=key)
+    pool = wiring.resolve_pool(pool_id)
+    wiring.wire(pool, [wanted("CustomSMSSender", fn)], Ownership(), options)
+    recorder.reset()
+    adopted = wiring.wire(pool, [wanted("CustomSMSSender", fn)], Ownership(), options)
+    assert recorder.writes == []
+    assert adopted.owned.kms_key_arn == key
+    # The record now names the key: detaching removes it, whatever the config says later.
+    wiring.detach(pool, adopted.owned)
+    assert describe(pool_id).get("LambdaConfig", {}) == {}
+
+
 def test_missing_function_is_refused(wiring: Wiring, recorder: CallRecorder) -> None:
     pool_id = create_pool()
     pool = wiring.resolve_pool(pool_id)
@@ -462,7 +502,7 @@ def test_late_stale_write_is_caught_by_the_confirming_read(recorder: CallRecorde
                 UserPoolId=pool_id, LambdaConfig={**stale, "PostConfirmation": FOREIGN}
             )
 
-    wiring = Wiring(client_factory=recorder.factory, confirm_delay=1.0, sleep=pause)
+    wiring = Wiring(AwsClients(client_factory=recorder.factory, sleep=pause), confirm_delay=1.0)
     result = wiring.wire(wiring.resolve_pool(pool_id), [wanted("PreSignUp", fn)], Ownership())
     assert describe(pool_id)["LambdaConfig"] == {"PostConfirmation": FOREIGN, "PreSignUp": fn}
     assert result.attempts == 2

@@ -89,7 +89,7 @@ def test_a_throttled_update_is_rebuilt_from_a_new_read(moto_url: str, proxy: Fau
     pool_id = client(moto_url, "cognito-idp").create_user_pool(PoolName="rebuilt")["UserPool"]["Id"]
     fn = create_function(moto_url, "rebuilt-fn")
     proxy.add(Rule(action="throttle", operation="UpdateUserPool", times=1))
-    wiring = Wiring(SESSIONS["chalice-cli"](), confirm_delay=0)
+    wiring = Wiring(AwsClients(SESSIONS["chalice-cli"]()), confirm_delay=0)
     wiring.wire(wiring.resolve_pool(pool_id), [wanted("PreSignUp", fn)], Ownership())
     calls = proxy.operations("cognito-idp")
     first = calls.index("UpdateUserPool")
@@ -138,7 +138,7 @@ def test_throttled_concurrent_attach_loses_nothing(
     def attach(app: str, triggers: Dict[str, str]) -> None:
         try:
             # The CLI's way: a botocore session, the default confirm delay (1 s).
-            wiring = Wiring(SESSIONS["chalice-cli"]())
+            wiring = Wiring(AwsClients(SESSIONS["chalice-cli"]()))
             pool = wiring.resolve_pool(pool_id)
             results[app] = wiring.wire(
                 pool, [wanted(t, arn) for t, arn in triggers.items()], Ownership()

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 import botocore.session
 import pytest
 
-from chalice_cognito.deploy.wiring import Ownership, PoolResult, WantedTrigger, Wiring
+from chalice_cognito.deploy.wiring import AwsClients, Ownership, PoolResult, WantedTrigger, Wiring
 
 from .conftest import Clients, aws_error, client, create_function, policy_sids
 
@@ -41,7 +41,7 @@ def test_two_apps_attaching_at_once_both_end_up_attached(moto_url: str) -> None:
             return None
 
         clients.hooks["UpdateUserPool"] = hold
-        wiring = Wiring(client_factory=clients.factory, confirm_delay=0.5)
+        wiring = Wiring(AwsClients(client_factory=clients.factory), confirm_delay=0.5)
         try:
             pool = wiring.resolve_pool(pool_id)
             results[app] = wiring.wire(pool, [wanted(trigger, arn)], Ownership())
@@ -82,7 +82,9 @@ def test_concurrent_modification_is_retried(moto_url: str) -> None:
     ]
     clients.hooks["UpdateUserPool"] = lambda: failures.pop(0) if failures else None
     delays: List[float] = []
-    wiring = Wiring(client_factory=clients.factory, confirm_delay=0, sleep=delays.append)
+    wiring = Wiring(
+        AwsClients(client_factory=clients.factory, sleep=delays.append), confirm_delay=0
+    )
     wiring.wire(wiring.resolve_pool(pool_id), [wanted("PreSignUp", fn)], Ownership())
     assert clients.calls.count("UpdateUserPool") == 3
     assert len(delays) == 2 and all(d > 0 for d in delays)
@@ -115,7 +117,7 @@ def test_a_botocore_session_serves_as_well(moto_url: str, monkeypatch: pytest.Mo
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     session = botocore.session.get_session()
     session.set_config_variable("region", "us-east-1")
-    wiring = Wiring(session, confirm_delay=0)
+    wiring = Wiring(AwsClients(session), confirm_delay=0)
     assert wiring.aws.default_region == "us-east-1"
     result = wiring.wire(wiring.resolve_pool(pool_id), [wanted("PreSignUp", fn)], Ownership())
     assert result.owned.slots == {"PreSignUp": fn}

@@ -332,6 +332,59 @@ def test_key_we_did_not_set_is_never_removed() -> None:
     assert p.lambda_config_after == {"KMSKeyID": KEY}
 
 
+# A lost ownership record (killed between the update and saving the record, or
+# the record deleted) must not leave the key in the pool for ever (issue 10, defect 4).
+
+SENDER = {"LambdaArn": arn("s"), "LambdaVersion": "V1_0"}
+
+
+def test_detach_without_a_record_removes_the_configured_key() -> None:
+    # The sender slot counts as ours (recognised from Chalice's record); the key is not recorded.
+    recognised = Ownership(slots={"CustomSMSSender": arn("s")})
+    config = {"CustomSMSSender": SENDER, "KMSKeyID": KEY}
+    p = plan(config, [], recognised, PlanOptions(kms_key_arn=KEY))
+    assert actions(p) == {"CustomSMSSender": "detach"}
+    assert p.lambda_config_after == {}
+    assert p.owned_after.is_empty
+
+
+def test_a_leftover_configured_key_is_removed_when_no_sender_is_left() -> None:
+    # What an earlier run that lost its record left behind: the key, no sender.
+    p = plan(
+        {"KMSKeyID": KEY, "PreSignUp": arn("theirs")}, [], options=PlanOptions(kms_key_arn=KEY)
+    )
+    assert p.lambda_config_after == {"PreSignUp": arn("theirs")}
+
+
+def test_a_leftover_key_this_stage_does_not_configure_is_kept() -> None:
+    p = plan({"KMSKeyID": OTHER_KEY}, [], options=PlanOptions(kms_key_arn=KEY))
+    assert p.is_noop
+
+
+def test_the_configured_key_stays_while_another_sender_uses_it() -> None:
+    recognised = Ownership(slots={"CustomSMSSender": arn("s")})
+    theirs = {"LambdaArn": arn("theirs"), "LambdaVersion": "V1_0"}
+    config = {"CustomSMSSender": SENDER, "CustomEmailSender": theirs, "KMSKeyID": KEY}
+    p = plan(config, [], recognised, PlanOptions(kms_key_arn=KEY))
+    assert p.lambda_config_after == {"CustomEmailSender": theirs, "KMSKeyID": KEY}
+
+
+def test_an_adopted_sender_adopts_the_configured_key() -> None:
+    config = {"CustomSMSSender": SENDER, "KMSKeyID": KEY}
+    p = plan(
+        config,
+        [want("CustomSMSSender", "s")],
+        policies={arn("s"): [granting()]},
+        options=PlanOptions(kms_key_arn=KEY),
+    )
+    assert actions(p) == {"CustomSMSSender": "adopt"}
+    assert p.is_noop
+    assert p.owned_after.kms_key_arn == KEY
+    # ...so a later detach removes it even once the config no longer names it.
+    later = plan(config, [], p.owned_after, policies={arn("s"): [granting()]})
+    assert later.lambda_config_after == {}
+
+
 # -- JSON and status -------------------------------------------------------------------
 
 
