@@ -129,9 +129,10 @@ class PoolRef:
 class PlanOptions:
     """How to treat conflicts, which KMS key custom senders use, how long to wait to confirm.
 
-    ``confirm_delay``: seconds between the verifying read after UpdateUserPool
-    and the confirming one (``None``: the engine's default, 1 s; 0: no
-    confirming read, for a pool nobody else writes to, e.g. the emulator's).
+    ``confirm_delay``: seconds between UpdateUserPool and the read that
+    verifies it, long enough for a concurrent writer's stale copy to land first
+    (``None``: the engine's default, 1 s; 0: verify at once, for a pool nobody
+    else writes to, e.g. the emulator's).
     """
 
     on_conflict: str = "fail"

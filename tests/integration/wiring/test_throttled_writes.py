@@ -85,10 +85,16 @@ def test_a_refused_write_is_sent_once(
     assert proxy.operations() == [operation]
 
 
-def test_a_throttled_update_is_rebuilt_from_a_new_read(moto_url: str, proxy: FaultProxy) -> None:
-    pool_id = client(moto_url, "cognito-idp").create_user_pool(PoolName="rebuilt")["UserPool"]["Id"]
-    fn = create_function(moto_url, "rebuilt-fn")
-    proxy.add(Rule(action="throttle", operation="UpdateUserPool", times=1))
+@pytest.mark.parametrize("action", ["throttle", "error", "drop"])
+def test_a_refused_or_lost_update_is_rebuilt_from_a_new_read(
+    moto_url: str, proxy: FaultProxy, action: str
+) -> None:
+    # Throttled, a 5xx, or the connection closed without an answer.
+    pool_id = client(moto_url, "cognito-idp").create_user_pool(PoolName=f"rebuilt-{action}")[
+        "UserPool"
+    ]["Id"]
+    fn = create_function(moto_url, f"rebuilt-{action}")
+    proxy.add(Rule(action=action, operation="UpdateUserPool", times=1, status=503))
     wiring = Wiring(AwsClients(SESSIONS["chalice-cli"]()), confirm_delay=0)
     wiring.wire(wiring.resolve_pool(pool_id), [wanted("PreSignUp", fn)], Ownership())
     calls = proxy.operations("cognito-idp")
