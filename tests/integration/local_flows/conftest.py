@@ -44,7 +44,12 @@ def write_app(target: Path, source: str, stage_config: Optional[Dict[str, Any]] 
     config = {
         "version": "2.0",
         "app_name": "flows",
-        "stages": {"local": {"cognito": {"local": True}, **(stage_config or {})}},
+        "stages": {
+            "local": {
+                "cognito": {"local": True, "user_pool_name": "flows-local"},
+                **(stage_config or {}),
+            }
+        },
     }
     (target / ".chalice" / "config.json").write_text(json.dumps(config), encoding="utf-8")
     return target

@@ -9,7 +9,7 @@ drives the API with boto3 and reads what the triggers received and did.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 from botocore.exceptions import ClientError
@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from chalice_cognito.local.cognito_flows.auth import decode_claims
 from chalice_cognito.local.cognito_flows.local_cognito import LocalCognito
 
-from .conftest import copy_example_app, start
+from .conftest import copy_example_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local-flows-example")]
 
@@ -25,21 +25,23 @@ PASSWORD = "Corr3ct-Horse!"
 
 
 @pytest.fixture(scope="module")
-def cognito(
+def local_cognito_options(
     tmp_path_factory: pytest.TempPathFactory, shared_pip_cache: None
-) -> Iterator[LocalCognito]:
+) -> Dict[str, Any]:
+    """The plugin's ``local_cognito`` fixture, pointed at a copy of the example app."""
     project = copy_example_app(tmp_path_factory.mktemp("example") / "shop")
     # Cognito waits 5 s; this loaded CI machine may need longer for a warm call.
-    emulator = start(project, trigger_timeout=20.0)
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
+    return {"project_dir": str(project), "stage": "local", "trigger_timeout": 20.0}
+
+
+@pytest.fixture
+def cognito(local_cognito: LocalCognito) -> LocalCognito:
+    """The pytest plugin's fixture (one LocalCognito per module, records cleared per test)."""
+    return local_cognito
 
 
 @pytest.fixture
 def idp(cognito: LocalCognito) -> Any:
-    cognito.clear()
     return cognito.client("cognito-idp")
 
 
