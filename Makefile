@@ -60,7 +60,7 @@ test-pythons:
 	  [ -n "$$py" ] || py=python$$v; \
 	  $$py -c 'import sys' 2>/dev/null || { echo "python$$v: not installed here, skipped"; continue; }; \
 	  env=.venv-py$$v; \
-	  $$env/bin/python -c 'import pytest, hypothesis, aws_encryption_sdk' 2>/dev/null || { $$py -m venv $$env && $$env/bin/pip install -q 'chalice>=1.34,<1.35' 'pydantic>=2.7,<3' pytest 'hypothesis==6.170.27' 'aws-encryption-sdk>=4,<5'; } || exit 1; \
+	  $$env/bin/python -c 'import pytest, hypothesis, aws_encryption_sdk' 2>/dev/null || { $$py -m venv $$env && $$env/bin/pip install -q 'chalice>=1.34,<1.35' 'pydantic>=2.7,<3' pytest 'hypothesis>=6.168.5,<7' 'aws-encryption-sdk>=4,<5'; } || exit 1; \
 	  echo "== runtime half on Python $$v"; \
 	  $$env/bin/python -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS) || exit 1; \
 	done
