@@ -70,7 +70,8 @@ def _refuse(event: Any, secret: str, form: str) -> None:
         raise ValueError("refused") from KeyError(secret)
     if form == "note":
         error = ValueError("refused")
-        error.add_note(f"the secret was {secret}")
+        # add_note() is Python 3.11+; the attribute it sets is what tracebacks print.
+        error.__notes__ = [f"the secret was {secret}"]
         raise error
     if form == "attribute":
         raise LegacyStoreError("jane", secret)
