@@ -361,3 +361,20 @@ def test_marked_secrets_belong_to_one_invocation(load_event: Loader) -> None:
     assert take_marked() == []  # taken (and forgotten) when the invocation ended
     mark_secret("outside")
     assert take_marked() == ["outside"] and take_marked() == []
+
+
+def test_a_value_the_handler_marks_is_scrubbed_like_an_event_secret(
+    load_event: Loader, caplog: pytest.LogCaptureFixture
+) -> None:
+    from chalice_cognito.secrets import mark_secret
+
+    def handler(event: Any) -> None:
+        token = "derived-session-token-42"
+        mark_secret(token)
+        raise ValueError(f"upstream refused {token}")
+
+    caplog.set_level(logging.ERROR, logger="chalice_cognito")
+    with pytest.raises(ValueError) as info:
+        _dispatch("PreSignUp", handler, load_event("PreSignUp_SignUp"))
+    assert str(info.value) == "upstream refused ***"
+    assert "derived-session-token-42" not in caplog.text and "upstream refused ***" in caplog.text
