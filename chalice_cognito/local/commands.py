@@ -300,5 +300,77 @@ def invoke_local(
     click.echo(json.dumps(result.payload, indent=2))
 
 
+@click.command("local-cognito")
+@click.option("--stage", default="local", show_default=True, help="Chalice stage to deploy.")
+@click.option(
+    "--port",
+    default=0,
+    type=click.INT,
+    show_default=True,
+    help="Port of the Cognito endpoint on 127.0.0.1 (0: any free port, printed at start).",
+)
+@click.option(
+    "--out",
+    default=os.path.join(".chalice", "local-cognito.json"),
+    show_default=True,
+    help="JSON file receiving endpoint_url, region, user_pool_id and client_id "
+    "(relative to the project; removed on exit). Empty: none.",
+)
+@click.option(
+    "--autoreload/--no-autoreload",
+    default=True,
+    help="Redeploy the functions when app.py, chalicelib/ or the config change.",
+)
+@click.option(
+    "--trigger-timeout",
+    default=5.0,
+    type=click.FLOAT,
+    show_default=True,
+    help="Seconds a trigger may take (Cognito: 5).",
+)
+@click.option(
+    "--show-codes",
+    is_flag=True,
+    default=False,
+    help="Print the codes of the messages Cognito sends (local testing only).",
+)
+@click.pass_context
+def local_cognito(
+    ctx: click.Context,
+    stage: str,
+    port: int,
+    out: str,
+    autoreload: bool,
+    trigger_timeout: float,
+    show_codes: bool,
+) -> None:
+    """Serve a local Cognito user pool whose wired triggers fire on real API calls.
+
+    Deploys the stage to the embedded AWS (as deploy --local does), creates an
+    app client, and serves cognito-idp (and every other emulated service) on
+    127.0.0.1: point boto3 or a frontend at the printed endpoint.
+    """
+    from chalice_cognito.local.cognito_flows.console import serve
+    from chalice_cognito.local.cognito_flows.local_cognito import LocalCognitoError
+
+    project_dir = _project_dir(ctx)
+    target = os.path.join(project_dir, out) if out and not os.path.isabs(out) else out
+    try:
+        serve(
+            project_dir,
+            stage,
+            port,
+            target or None,
+            autoreload,
+            trigger_timeout,
+            show_codes,
+            lambda line: click.echo(line),
+        )
+    except LocalCognitoError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"Cannot serve on 127.0.0.1:{port}: {exc}") from None
+
+
 #: The commands ``chalice_cognito.cli`` adds to Chalice's click group.
-COMMANDS: List[click.Command] = [local, events, invoke_local]
+COMMANDS: List[click.Command] = [local, events, invoke_local, local_cognito]

@@ -246,11 +246,16 @@ class LocalCognito:
             forget_ephemeral(self.project_dir, self.stage)
 
     def reload(self) -> None:
-        """Redeploy the app's code into the emulator (the next invocation runs the new code)."""
-        from chalice_cognito.local.emulator import EmbeddedAWS
+        """Redeploy the app into the running emulator: same pool, client and users.
 
-        assert isinstance(self._aws, EmbeddedAWS)
+        Chalice updates the functions in place; each function's interpreter is
+        replaced at its next invocation (its code changed), which is cold.
+        """
+        if self._aws is None:
+            raise LocalCognitoError("LocalCognito is not running.")
         self._deploy()
+        if self.prewarm and self._runner is not None:
+            self._runner.warm(sorted(set(self.function_arns_in_pool())))
 
     def function_arns_in_pool(self) -> List[str]:
         """The function ARNs the pool's LambdaConfig points at."""
@@ -296,7 +301,10 @@ class LocalCognito:
         region, pools = emulated_pools(cognito, app_name, self.stage, DEFAULT_REGION)
         self.region = region
         self._aws.region = region
-        forget_ephemeral(self.project_dir, self.stage)
+        first = not self.user_pool_id
+        if first:
+            # Records of an emulator that is gone; a reload keeps this one's (an update).
+            forget_ephemeral(self.project_dir, self.stage)
         output = io.StringIO()
         saved_cwd = os.getcwd()
         with self._aws.activated() as endpoint, contextlib.redirect_stdout(output):
