@@ -311,7 +311,7 @@ def invoke_local(
 )
 @click.option(
     "--out",
-    default=os.path.join(".chalice", "local-cognito.json"),
+    default=os.path.join(".chalice", "local", "cognito.json"),
     show_default=True,
     help="JSON file receiving endpoint_url, region, user_pool_id and client_id "
     "(relative to the project; removed on exit). Empty: none.",

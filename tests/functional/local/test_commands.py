@@ -20,7 +20,7 @@ def run_invoke(project_dir: Path, *args: str, stdin: str | None = None) -> Resul
 
 
 def test_commands_exposed_for_the_cli() -> None:
-    assert [c.name for c in COMMANDS] == ["local", "events", "invoke-local"]
+    assert [c.name for c in COMMANDS] == ["local", "events", "invoke-local", "local-cognito"]
     assert isinstance(events, click.Group) and "generate" in events.commands
 
 

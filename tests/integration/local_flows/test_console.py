@@ -71,7 +71,7 @@ def test_serves_prints_writes_reloads_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         daemon=True,
     )
     reader.start()
-    connection = project / ".chalice" / "local-cognito.json"
+    connection = project / ".chalice" / "local" / "cognito.json"
     try:
         wait_for(connection.exists, 300, "the connection file", output)
         details = json.loads(connection.read_text())
