@@ -34,6 +34,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from chalice_cognito.catalogue import TRIGGERS
+from chalice_cognito.deploy.aws import NO_SDK_RETRIES
 from chalice_cognito.deploy.wiring import (
     AwsClients,
     Ownership,
@@ -62,7 +63,10 @@ class _Counting:
         self.calls: Counter[str] = collections.Counter()
 
     def factory(self, service: str, region: str) -> Any:
-        client = _session().client(service, region_name=region, endpoint_url=self.url)
+        # Like the engine's own clients: one attempt per call, retries are the engine's.
+        client = _session().client(
+            service, region_name=region, endpoint_url=self.url, config=NO_SDK_RETRIES
+        )
         client.meta.events.register("before-call.*.*", self._count)
         return client
 

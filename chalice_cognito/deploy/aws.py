@@ -132,8 +132,12 @@ def is_retryable(error: Exception) -> bool:
 class AwsClients:
     """Per-region boto3 clients plus retrying, translating calls.
 
-    ``max_attempts`` bounds retries of one call on retryable errors; ``sleep``
-    is injectable so tests never wait.  ``max_workers`` bounds :meth:`map`
+    Clients come from ``session`` (a boto3 or botocore session; default: a new
+    boto3 session) with the SDK's retries off (:data:`NO_SDK_RETRIES`), or from
+    ``client_factory(service, region)``, which must turn them off itself.
+    ``max_attempts`` bounds retries of one call on retryable errors (and the
+    rounds of one apply); ``sleep`` (backoff and the confirm pause) is
+    injectable so tests never wait.  ``max_workers`` bounds :meth:`map`
     (1 makes every batch sequential).
 
     Calls may come from several threads (:meth:`map`): botocore clients are

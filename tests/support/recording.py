@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import boto3
 
+from chalice_cognito.deploy.aws import NO_SDK_RETRIES
 from tests.support.aws import REGION
 
 #: the engine's write calls
@@ -32,7 +33,8 @@ class CallRecorder:
         self._lock = threading.Lock()
 
     def factory(self, service: str, region: str) -> Any:
-        client = self.session.client(service, region_name=region)
+        # Like the engine's own clients: one attempt per call, retries are the engine's.
+        client = self.session.client(service, region_name=region, config=NO_SDK_RETRIES)
         client.meta.events.register("before-call.*.*", self._before)
         client.meta.events.register("after-call.*.*", self._after_call)
         return client

@@ -8,6 +8,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from chalice_cognito.deploy.aws import NO_SDK_RETRIES
 from tests.support import aws as support_aws
 
 REGION = support_aws.REGION
@@ -33,7 +34,10 @@ class Clients:
         self.hooks: Dict[str, Callable[[], Optional[Any]]] = {}
 
     def factory(self, service: str, region: str) -> Any:
-        client = boto3.session.Session().client(service, region_name=region, endpoint_url=self.url)
+        # Like the engine's own clients: one attempt per call, retries are the engine's.
+        client = boto3.session.Session().client(
+            service, region_name=region, endpoint_url=self.url, config=NO_SDK_RETRIES
+        )
         client.meta.events.register("before-call.*.*", self._before)
         return client
 
