@@ -85,12 +85,13 @@ class TriggerDispatcher:
             source = raw_event.get("triggerSource") if _is_mapping(raw_event) else None
             secrets = secret_values(self.spec, raw_event, event, result) + take_marked()
             safe = _scrubbed(_sanitise(exc, self.spec, source), secrets)
+            # Scrubbed before it is cut, so no part of a secret survives the cut.
+            message = _bounded(scrub(_text(safe), secrets), MAX_LOGGED_MESSAGE)
             logger.error(
                 "%s",
                 scrub(
                     f"Cognito trigger {self.spec.name} ({_label(source)}) handler "
-                    f"{self.__name__} failed: {type(exc).__name__}: "
-                    f"{_bounded(_text(safe), MAX_LOGGED_MESSAGE)}",
+                    f"{self.__name__} failed: {type(exc).__name__}: {message}",
                     secrets,
                 ),
             )
