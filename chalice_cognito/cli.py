@@ -857,13 +857,15 @@ def status(
     as_json: bool,
 ) -> None:
     """Each declared trigger, its function, the pool's ARN, the permission; exit 1 if unhealthy."""
-    stage_wiring, config, _ = _stage_wiring(ctx, stage, profile, user_pool_id, False)
+    stage_wiring, config, session = _stage_wiring(ctx, stage, profile, user_pool_id, False)
     arns = recorded_arns(config, stage)
     missing = stage_wiring.undeployed(arns)
-    # An undeployed function is reported against the ARN it would have.
-    for name in missing:
-        arns[name] = f"(not deployed) {name}"
+    # An undeployed function is reported against the ARN it would have (a
+    # made-up name would be read with GetPolicy: an error, not "no function").
+    if missing:
+        arns = {**_predicted_arns(stage_wiring, config, session), **arns}
     statuses = stage_wiring.statuses(arns)
+    pending = stage_wiring.pending(statuses)
     healthy = all(s.healthy for s in statuses) and not missing
     if as_json:
         click.echo(
@@ -872,6 +874,7 @@ def status(
                     "stage": stage,
                     "healthy": healthy,
                     "undeployed_functions": sorted(missing),
+                    "pending": pending,
                     "pools": [s.to_json() for s in statuses],
                 },
                 indent=2,
@@ -879,7 +882,7 @@ def status(
             )
         )
     else:
-        for line in status_lines(statuses, missing, healthy):
+        for line in status_lines(statuses, missing, healthy, pending):
             click.echo(line)
     if not healthy:
         ctx.exit(EXIT_REFUSED)

@@ -299,6 +299,58 @@ class StageWiring:
             results.append(result)
         return results
 
+    def pending(self, statuses: Sequence[PoolStatus]) -> List[str]:
+        """What an interrupted or partial run left for the next one to finish (``[]``: nothing).
+
+        Derived from the records, not stored: ``.chalice/cognito/<stage>.json``
+        against what the pools hold (``statuses``), and Chalice's
+        ``.chalice/deployed/<stage>.json`` against the app:
+
+        * a slot recorded as this stage's, no longer declared, still holding
+          the function: ``deploy``/``attach``/``detach`` detaches it;
+        * a slot recorded as this stage's whose pool holds something else (a
+          kill between UpdateUserPool and the record, or another owner took
+          it): unreleased, the next ``deploy``/``attach``/``detach`` forgets or adopts it;
+        * a declared slot holding its function that the record does not name
+          yet (a kill right after UpdateUserPool): the next run records it;
+        * a function Chalice recorded that the app no longer has: its deletion
+          is held back until after the wiring, and that run stopped before it;
+          the next ``deploy`` deletes it (``delete`` too).
+        """
+        out = []
+        for pool_status in statuses:
+            pool = pool_status.pool
+            rows = {row.trigger: row for row in pool_status.rows}
+            for trigger, arn in sorted(self.state.ownership(pool.pool_id).slots.items()):
+                row = rows.get(trigger)
+                actual = row.actual_arn if row else None
+                if row is not None and row.state == "stale" and actual == arn:
+                    out.append(
+                        f"detach: {trigger} of pool {pool.pool_id} still holds "
+                        f"{short_function_name(arn)}, which the app no longer declares"
+                    )
+                elif actual != arn:
+                    out.append(
+                        f"unreleased slot: {state_path('.', self.stage)} records {trigger} of "
+                        f"pool {pool.pool_id} as {short_function_name(arn)}; the pool holds "
+                        f"{short_function_name(actual) if actual else 'nothing'}"
+                    )
+            for row in pool_status.rows:
+                if row.state == "attached" and not row.owned:
+                    out.append(
+                        f"unrecorded slot: {row.trigger} of pool {pool.pool_id} holds "
+                        f"{short_function_name(row.actual_arn)}, not yet in "
+                        f"{state_path('.', self.stage)}"
+                    )
+        current = _app_function_names(self.app, self.registrations)
+        for name, arn in sorted(_recorded_functions(self.project_dir, self.stage).items()):
+            if name not in current:
+                out.append(
+                    f"held-back deletion: function {short_function_name(arn)} is no longer "
+                    "in the app and still exists"
+                )
+        return out
+
     def statuses(self, function_arns: Mapping[str, str]) -> List[PoolStatus]:
         """Declared vs actual, per configured pool and per orphaned owned pool."""
         wanted = self.wanted(function_arns)
@@ -331,11 +383,29 @@ def deployed_arns(deployed_values: Mapping[str, Any]) -> Dict[str, str]:
 
 def _recorded_function_arns(project_dir: str, stage: str) -> List[str]:
     """Function ARNs in ``.chalice/deployed/<stage>.json`` (none when there is no record)."""
+    return list(_recorded_functions(project_dir, stage).values())
+
+
+def _recorded_functions(project_dir: str, stage: str) -> Dict[str, str]:
+    """Chalice name -> ARN of the functions in ``.chalice/deployed/<stage>.json`` ({} if none)."""
     path = Path(project_dir) / ".chalice" / "deployed" / f"{stage}.json"
     try:
-        return list(deployed_arns(json.loads(path.read_text())).values())
-    except (OSError, ValueError):
-        return []
+        return deployed_arns(json.loads(path.read_text()))
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _app_function_names(app: Any, registrations: Sequence[TriggerRegistration]) -> FrozenSet[str]:
+    """The names Chalice gives the app's Lambda functions in its deployed record."""
+    names = {r.function_name for r in registrations}
+    names.update(f.name for f in getattr(app, "pure_lambda_functions", ()))
+    names.update(s.name for s in getattr(app, "event_sources", ()))
+    names.update(a.name for a in getattr(app, "builtin_auth_handlers", ()))
+    if getattr(app, "routes", None):
+        names.add("api_handler")
+    if getattr(app, "websocket_handlers", None):
+        names.update(("websocket_connect", "websocket_message", "websocket_disconnect"))
+    return frozenset(names)
 
 
 def recorded_arns(config: Config, stage: str) -> Dict[str, str]:
@@ -499,9 +569,12 @@ def plan_lines(plans: Sequence[Tuple[str, PoolPlan]], undeployed: Sequence[str])
 
 
 def status_lines(
-    statuses: Sequence[PoolStatus], undeployed: Sequence[str], healthy: bool
+    statuses: Sequence[PoolStatus],
+    undeployed: Sequence[str],
+    healthy: bool,
+    pending: Sequence[str] = (),
 ) -> List[str]:
-    """``status``'s text: a table of every slot, what is undeployed, the verdict."""
+    """``status``'s text: a table of every slot, what is undeployed or pending, the verdict."""
     rows = []
     for s in statuses:
         label = pool_label(s.pool)
@@ -521,5 +594,8 @@ def status_lines(
     lines = _table([header, *rows])
     if undeployed:
         lines.append(f"Not deployed: {', '.join(sorted(undeployed))}")
+    if pending:
+        lines.append("Pending (an interrupted run left these; re-run the same command):")
+        lines.extend(f"  {item}" for item in pending)
     lines.append("healthy" if healthy else "NOT healthy")
     return lines

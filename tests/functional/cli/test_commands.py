@@ -182,6 +182,7 @@ def worker(event, context):
         "stage": "dev",
         "healthy": True,
         "undeployed_functions": [],
+        "pending": [],
         "pools": [],
     }
 
