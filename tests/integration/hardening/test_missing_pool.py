@@ -149,3 +149,7 @@ def test_detach_from_a_deleted_pool_is_a_no_op_with_a_warning(world: World, tmp_
     # and again: nothing recorded, nothing to do
     result = world.run(project, "detach", "--stage", "dev")
     assert result.exit_code == 0, result.text
+    # A configured user_pool_id that no longer exists stays an error for deploy: fix the config.
+    result = world.run(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 1, result.text
+    assert f"User pool {pool_id} does not exist" in result.err and "user_pool_id" in result.err
