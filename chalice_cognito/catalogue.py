@@ -81,7 +81,7 @@ class TriggerSpec:
         string or number picks its entry, anything else the ``"*"`` model.
         """
         if isinstance(event_version, int) and not isinstance(event_version, bool):
-            event_version = str(event_version)
+            event_version = str(event_version) if event_version.bit_length() < 64 else None
         key = event_version if isinstance(event_version, str) else "*"
         return self.models.get(key, self.models["*"])
 
@@ -397,6 +397,8 @@ def shown(value: object) -> str:
     name); the input may be megabytes, so only the start is quoted, with the
     full length.  A value that is not a string is named by its type.
     """
+    if isinstance(value, int) and value.bit_length() > 256:
+        return "<a JSON number too long to show>"
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     if not isinstance(value, str):

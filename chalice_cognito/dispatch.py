@@ -16,6 +16,7 @@ through :func:`mark_secret` (``senders.decrypt_code`` marks the code).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterable, List, Optional
@@ -304,7 +305,8 @@ def _collect_values(node: Any, out: List[str]) -> None:
         if isinstance(item, str):
             out.append(item)
         elif isinstance(item, (int, float)) and not isinstance(item, bool):
-            out.append(str(item))
+            with contextlib.suppress(ValueError):  # an int too long for str(): not printable
+                out.append(str(item))
         elif isinstance(item, CognitoModel):
             stack.extend(item.__dict__.values())
         elif _is_mapping(item):

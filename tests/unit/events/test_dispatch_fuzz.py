@@ -3,7 +3,8 @@
 Each example takes the sample event of a triggerSource (V1 and V2/V3 token
 events included), mutates it (any value replaced by random JSON, by a list or
 an object where a string belongs, by a 1,000-level nesting or a 1 MB string;
-keys deleted or added; sometimes the whole event is not an object) and runs a
+an int too long for ``str()``; keys deleted or added; sometimes the whole event is not an
+object) and runs a
 handler that does one of the things handlers do (nothing, set a response
 field, return a dict or the event, refuse, return garbage).  The outcome must
 be one of three: a correct echo (everything but ``response`` is the input,
@@ -64,10 +65,12 @@ json_values = st.recursive(
     ),
     max_leaves=10,
 )
-hostile = st.sampled_from(["deep", "deep", "huge", "list", "object"]).map(
+hostile = st.sampled_from(["deep", "deep", "huge", "list", "object", "long-int"]).map(
     lambda kind: {
         "deep": _nested(1000),
         "huge": "PreSignUp_" + "x" * 1_000_000,
+        # more digits than str() converts (a dict built in Python; JSON parsing refuses it)
+        "long-int": 10**5000,
         "list": ["PreSignUp_SignUp"],
         "object": {"triggerSource": "PreSignUp_SignUp"},
     }[kind]
@@ -237,6 +240,8 @@ def _deep(value: Any) -> bool:
         ("version", ["1"]),
         ("version", {"v": "1"}),
         ("version", _nested(1000)),
+        ("triggerSource", 10**5000),
+        ("version", 10**5000),
     ],
     ids=[
         "source-list",
@@ -245,6 +250,8 @@ def _deep(value: Any) -> bool:
         "version-list",
         "version-object",
         "version-deep",
+        "source-long-int",
+        "version-long-int",
     ],
 )
 def test_a_list_or_object_where_cognito_sends_a_string_is_a_clean_error(
