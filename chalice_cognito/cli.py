@@ -648,7 +648,8 @@ def package(
     options = factory.create_package_options()
     from chalice_cognito.deploy.grants import NarrowDeclaredActionsStep
 
-    # access= actions are granted on the pool by the IaC step: no wildcard copy
+    # access= actions are granted on the pool by the IaC step: no wildcard copy, and
+    # no Cognito action on "*" that access= does not declare (a warning instead)
     narrow = NarrowDeclaredActionsStep(registered_triggers(config.chalice_app))
     with packaging.cognito_packaging(extra_steps=[narrow]):
         packager = factory.create_app_packager(
@@ -673,6 +674,8 @@ def package(
                 iac.install_output(dirname, out)
         finally:
             shutil.rmtree(dirname, ignore_errors=True)
+    for warning in narrow.warnings:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 def _add_cognito(

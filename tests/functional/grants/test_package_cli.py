@@ -220,3 +220,79 @@ def test_terraform_pool_resource(tmp_path: Path, autogen: bool) -> None:
     chalice_tf = json.loads((out / "chalice.tf.json").read_text())
     sender = chalice_tf["resource"]["aws_lambda_function"]["send_email"]
     assert sender["environment"]["variables"] == {"CHALICE_COGNITO_KMS_KEY_ARN": KEY}
+
+
+UNDECLARED_CALL = """
+
+@app.cognito_trigger("PostAuthentication")
+def post_authentication(event):
+    boto3.client("cognito-idp").admin_delete_user(
+        UserPoolId=event.user_pool_id, Username=event.user_name
+    )
+    return event
+"""
+
+
+def decrypt_statements(policies: Iterator[Tuple[Any, Dict[str, Any]]]) -> List[Dict[str, Any]]:
+    return [
+        statement
+        for _, document in policies
+        for statement in listed(document["Statement"])
+        if "kms:Decrypt" in listed(statement["Action"])
+    ]
+
+
+def wildcard_cognito(policies: Iterator[Tuple[Any, Dict[str, Any]]]) -> List[str]:
+    return [
+        action
+        for _, document in policies
+        for statement in listed(document["Statement"])
+        if statement.get("Resource") in ("*", ["*"])
+        for action in listed(statement["Action"])
+        if str(action).startswith("cognito-idp:")
+    ]
+
+
+def test_cloudformation_decrypt_is_conditioned_on_the_pool_and_nothing_cognito_is_on_star(
+    tmp_path: Path,
+) -> None:
+    """Issue 10.11 in the template: the encryption-context condition, no undeclared grant."""
+    project = make_project(
+        tmp_path, {"user_pool_resource": "UserPool", "kms_key_resource": "SenderKey"}
+    )
+    (project / "app.py").write_text(APP_SOURCE + UNDECLARED_CALL)
+    merge = tmp_path / "merge.json"
+    merge.write_text(json.dumps(MERGE))
+    out = tmp_path / "out"
+    done = package(project, out, "--merge-template", str(merge))
+    assert lint(out / "sam.json") == []
+    template = json.loads((out / "sam.json").read_text())
+
+    (decrypt,) = decrypt_statements(cfn_policies(template))
+    assert decrypt["Condition"] == {
+        "StringEquals": {
+            "kms:EncryptionContext:userpool-id": {
+                "Fn::Select": [1, {"Fn::Split": ["/", {"Fn::GetAtt": ["UserPool", "Arn"]}]}]
+            }
+        }
+    }
+    assert wildcard_cognito(cfn_policies(template)) == []
+    assert "AdminDeleteUser" not in json.dumps(template)
+    assert (
+        "cognito-idp:AdminDeleteUser" in done.stderr and "access= does not declare" in done.stderr
+    )
+
+
+def test_terraform_decrypt_is_conditioned_on_the_pool(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"user_pool_resource": "main", "kms_key_arn": KEY})
+    out = tmp_path / "out"
+    package(project, out, "--pkg-format", "terraform")
+    (decrypt,) = decrypt_statements(tf_policies(out))
+    assert decrypt["Condition"] == {
+        "StringEquals": {
+            "kms:EncryptionContext:userpool-id": (
+                '${element(split("/", aws_cognito_user_pool.main.arn), 1)}'
+            )
+        }
+    }
+    assert wildcard_cognito(tf_policies(out)) == []
