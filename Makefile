@@ -23,9 +23,11 @@ $(NODE_STAMP): package.json package-lock.json
 
 setup: $(STAMP) $(NODE_STAMP)
 
-## The main job: deploy the example app and wire every trigger on the embedded local AWS.
+## The main job: deploy the example app and wire every trigger on the embedded local AWS,
+## then drive a short story through the local Cognito (each trigger printed as it fires).
 demo: $(STAMP)
 	$(BIN)/chalice-cognito deploy --stage local --smoke
+	$(BIN)/python -m chalice_cognito.local.cognito_flows.demo --stage local
 
 ## Lint, type-check and run every test (unit, functional, integration).
 test: setup lint typecheck docs

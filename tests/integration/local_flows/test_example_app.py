@@ -8,6 +8,7 @@ drives the API with boto3 and reads what the triggers received and did.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -74,6 +75,36 @@ def password_sign_in(
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )["AuthenticationResult"]
+
+
+def test_demo_story_prints_each_trigger_as_it_fires(cognito: LocalCognito) -> None:
+    """What ``make demo`` shows (first in the module: it migrates the legacy user)."""
+    from chalice_cognito.local.cognito_flows.console import describe
+    from chalice_cognito.local.cognito_flows.demo import story
+
+    lines: List[str] = []
+    cognito.recorder.listeners.append(lambda item: lines.append(describe(item)))
+    try:
+        story(cognito, lines.append)
+    finally:
+        cognito.recorder.listeners.clear()
+    text = "\n".join(lines)
+    assert "refused: UserLambdaValidationException: PreSignUp failed with error Sign-ups" in text
+    assert "confirmed: True; groups: customers" in text
+    assert "ID token: shop:tier=standard" in text and "shop/orders.read" in text
+    assert "answered: tokens issued" in text
+    assert "now in the pool as legacy@example.com (CONFIRMED)" in text
+    fired = [line.split()[1] for line in lines if line.startswith("  trigger ")]
+    for source in (
+        "PreSignUp_SignUp",
+        "PostConfirmation_ConfirmSignUp",
+        "TokenGeneration_Authentication",
+        "CreateAuthChallenge_Authentication",
+        "VerifyAuthChallengeResponse_Authentication",
+        "UserMigration_Authentication",
+    ):
+        assert source in fired
+    assert "Demo-Passw0rd!" not in text and "Legacy-Passw0rd!" not in text
 
 
 def test_start_reports_what_cannot_be_emulated(cognito: LocalCognito) -> None:
@@ -252,6 +283,10 @@ def test_custom_challenge_loop_wrong_then_right_answer(cognito, idp) -> None:
 
 
 def test_legacy_user_migrates_on_first_sign_in(cognito, idp) -> None:
+    # The demo story may have migrated this user already: start from the legacy store.
+    with contextlib.suppress(idp.exceptions.UserNotFoundException):
+        idp.admin_delete_user(UserPoolId=cognito.user_pool_id, Username="legacy@example.com")
+    cognito.clear()
     tokens = password_sign_in(cognito, idp, "legacy@example.com", "Legacy-Passw0rd!")
     assert sources(cognito)[:2] == [
         "UserMigration_Authentication",
