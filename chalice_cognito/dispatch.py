@@ -98,11 +98,13 @@ class TriggerDispatcher:
             )
             if safe is exc:
                 raise
-            # The handler's frames stay (source lines, no values); the original,
-            # secret-bearing exception is not chained.
-            raise safe.with_traceback(exc.__traceback__) from None
+            # The handler's frames stay (source lines, no values).
+            safe = safe.with_traceback(exc.__traceback__)
         finally:
             take_marked()  # what the handler marked belongs to this invocation only
+        # Raised here, outside the except block, so the original (secret-bearing)
+        # exception is neither its __cause__ nor its __context__.
+        raise safe
 
     # -- steps -------------------------------------------------------------
 

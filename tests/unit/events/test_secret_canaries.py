@@ -189,6 +189,8 @@ def test_no_secret_in_the_raised_error_or_any_log_line(
     error = info.value
 
     assert CORE not in _renderings(error)
+    for linked in (error.__cause__, error.__context__):  # shown or not, nothing chained leaks
+        assert linked is None or CORE not in _renderings(linked)
     for record in caplog.records:  # the Encryption SDK's debug lines included
         assert CORE not in record.getMessage()
     ours = [r for r in caplog.records if r.name == "chalice_cognito"]
@@ -263,4 +265,5 @@ def test_a_scrubbed_error_keeps_the_rest_of_the_message_as_cognito_shows_it() ->
         TriggerDispatcher(handler, BY_NAME["UserMigration"])(raw)
     assert type(info.value) is ValueError
     assert str(info.value) == "Incorrect password *** for jane"
-    assert info.value.__cause__ is None and info.value.__suppress_context__
+    # The original exception (with the password) is not chained in any way.
+    assert info.value.__cause__ is None and info.value.__context__ is None
