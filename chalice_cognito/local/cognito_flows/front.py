@@ -2,8 +2,11 @@
 
 Listens on 127.0.0.1.  A request whose ``X-Amz-Target`` names a cognito-idp
 operation of :data:`OPERATIONS` runs the flow that fires the pool's triggers;
-every other request (other operations, other services: Lambda, KMS, SES,
-IAM...) is passed to the moto server unchanged.  A flow error answers as
+a Lambda Invoke (``POST /2015-03-31/functions/{name}/invocations``) runs the
+emulator's function from its zip in the warm interpreters (moto alone would
+need Docker; cognito-local can be pointed here); every other request (other
+operations, other services: Lambda management, KMS, SES, IAM...) is passed to
+the moto server unchanged.  A flow error answers as
 Cognito does (HTTP 400, ``{"__type", "message"}``); an unexpected failure in
 the emulator answers ``InternalErrorException`` and the front keeps serving.
 
@@ -15,11 +18,12 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import re
 import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from chalice_cognito.local.cognito_flows import auth, passwords, signup
 from chalice_cognito.local.cognito_flows.context import TARGET_PREFIX, Flows
@@ -28,6 +32,9 @@ from chalice_cognito.local.cognito_flows.triggers import CognitoError
 logger = logging.getLogger("chalice_cognito.local.cognito")
 
 LOOPBACK = "127.0.0.1"
+
+#: The Lambda Invoke API path (answered here, with the functions run from their zip).
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 LOOPBACK_HOST = LOOPBACK
 
 Flow = Callable[[Flows, Dict[str, Any]], Dict[str, Any]]
@@ -89,6 +96,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self._body()
+        invoke = _INVOKE_PATH.match(urlsplit(self.path).path)
+        if invoke is not None:
+            self._invoke(unquote(invoke.group("name")), body)
+            return
         target = self.headers.get("X-Amz-Target") or ""
         operation = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else ""
         flow = OPERATIONS.get(operation)
@@ -110,6 +121,25 @@ class _Handler(BaseHTTPRequestHandler):
                     "message": f"{type(error).__name__} in the emulator",
                 },
             )
+
+    def _invoke(self, function: str, body: bytes) -> None:
+        """Lambda Invoke: run the emulator's function from its zip (moto would need Docker)."""
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError:
+            self._reply(400, {"Type": "User", "message": "Could not parse request body into json"})
+            return
+        caller = self.server.flows.caller
+        status, headers, payload = caller.invoke_api(function, event)
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Amz-Executed-Version", "$LATEST")
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_GET(self) -> None:
         self._forward("GET", self._body())

@@ -93,3 +93,52 @@ def raw_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("raw.py", RAW_HANDLERS)
     return buffer.getvalue()
+
+
+#: The triggers cognito-local and LocalCognito both fire, with no AWS call in
+#: them (cognito-local and LocalCognito run the same deployed functions).
+DIFF_APP = """
+from chalice_cognito import Chalice
+
+app = Chalice(app_name="diff")
+
+LEGACY = {"old@example.com": "Old-Passw0rd!"}
+
+
+@app.cognito_trigger("PreSignUp")
+def pre_sign_up(event):
+    email = event.request.user_attributes.get("email", "")
+    if not email.endswith("@example.com"):
+        raise ValueError("Only example.com may sign up")
+    if email.startswith("auto-"):
+        event.response.auto_confirm_user = True
+
+
+@app.cognito_trigger("PostConfirmation")
+def post_confirmation(event):
+    return None
+
+
+@app.cognito_trigger("CustomMessage")
+def custom_message(event):
+    event.response.sms_message = "Code: " + event.request.code_parameter
+
+
+@app.cognito_trigger("PostAuthentication")
+def post_authentication(event):
+    return None
+
+
+@app.cognito_trigger("PreTokenGeneration")
+def pre_token_generation(event):
+    event.add_claims({"team": "blue"})
+
+
+@app.cognito_trigger("UserMigration")
+def user_migration(event):
+    if LEGACY.get(event.user_name) != event.request.password:
+        raise ValueError("Bad legacy credentials")
+    event.response.user_attributes = {"email": event.user_name, "email_verified": "true"}
+    event.response.final_user_status = "CONFIRMED"
+    event.response.message_action = "SUPPRESS"
+"""
