@@ -412,3 +412,17 @@ def test_functions_run_from_the_zip_warm(cognito: LocalCognito) -> None:
     # prewarm=True: every function's interpreter started at start-up, none cold now.
     assert cognito.invocations == [] or all(not i.cold for i in cognito.invocations)
     assert Path(cognito.project_dir, ".chalice", "deployments").is_dir()
+
+
+# The example of docs/how-to/testing-end-to-end.md, verbatim (tests/functional/local_flows/
+# test_docs_page.py checks it is the same text).
+# fmt: off
+def test_sign_up_lands_in_the_customers_group(local_cognito):
+    idp = local_cognito.client("cognito-idp")
+    idp.sign_up(ClientId=local_cognito.client_id, Username="ada", Password="Corr3ct-Horse!",
+                UserAttributes=[{"Name": "email", "Value": "ada@example.com"}])
+    assert [i.trigger_source for i in local_cognito.invocations] == [
+        "PreSignUp_SignUp", "PostConfirmation_ConfirmSignUp"]
+    groups = idp.admin_list_groups_for_user(UserPoolId=local_cognito.user_pool_id, Username="ada")
+    assert [g["GroupName"] for g in groups["Groups"]] == ["customers"]
+# fmt: on
