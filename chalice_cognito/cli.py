@@ -449,9 +449,13 @@ def _deploy(
         if not stage_wiring.has_work:
             return []
         with _step("wiring the triggers into the user pools (the new functions exist)"):
-            return stage_wiring.wire(
+            results = stage_wiring.wire(
                 deployed_arns(deployed_values), created=deployer.created_function_arns
             )
+        # printed as soon as the wiring is done: before Chalice's "Deleting
+        # function ..." lines of the held-back deletions that follow it
+        _echo_results(results, "Cognito triggers:")
+        return results
 
     def smoke_check(_config: Config, deployed_values: Dict[str, Any]) -> None:
         _smoke(config, deployer, stage_wiring, deployed_values, emulator)

@@ -37,8 +37,16 @@ def _project_dir(ctx: click.Context) -> str:
 
 
 def _load_project(ctx: click.Context, stage: str) -> LocalProject:
-    project = LocalProject(_project_dir(ctx), stage)
-    error = project.load_error
+    # LocalProject logs a load error for a running server's log; a command
+    # reports it itself (below), so it is printed once, not twice.
+    server_log = logging.getLogger("chalice_cognito.local")
+    silence = logging.Filter("(load errors reported by the command)")
+    server_log.addFilter(silence)
+    try:
+        project = LocalProject(_project_dir(ctx), stage)
+        error = project.load_error  # (the app is loaded on first use)
+    finally:
+        server_log.removeFilter(silence)
     if error is not None:
         raise click.ClickException(
             f"Unable to load the Chalice app: {type(error).__name__}: {error}"

@@ -78,9 +78,13 @@ def test_deploy_update_delete_order(tmp_path, run_cli, recorder, h) -> None:
             for c in conditions
         ), policy
 
-    # Chalice's policy autogeneration saw the boto3 call inside the trigger.
-    assert "cognito-idp:AdminAddUserToGroup" in _actions(_role_policy("tiny", "dev"))
-    # ... which stock Chalice misses (so the assertion above can fail).
+    # Chalice's policy autogeneration saw the boto3 call inside the trigger; access= does
+    # not declare it, so it is not granted on "*" and a warning says how to declare it
+    # (issue 10.11).
+    assert "cognito-idp:AdminAddUserToGroup" not in _actions(_role_policy("tiny", "dev"))
+    assert "cognito-idp:AdminAddUserToGroup" in result.err
+    assert "access=['AdminAddUserToGroup']" in result.err
+    # ... a call stock Chalice misses (so the warning shows the trigger body was read).
     stock = chalice_policy.policy_from_source_code(h.TINY_APP)
     assert "cognito-idp:AdminAddUserToGroup" not in _actions(stock)
 
