@@ -162,12 +162,14 @@ def pool_id_of(pool_arn: Any) -> Any:
     """The pool id of a pool ARN: a string, a Terraform ``${...}`` or a CloudFormation expression.
 
     The id is the last ``/`` part of ``arn:...:userpool/<id>``; for a template
-    reference the same split is written in the template's own language.
+    reference the same split is written in the template's own language (CDK's
+    ``${Token[...]}`` strings get the CloudFormation form, resolved at synth).
     """
-    if isinstance(pool_arn, str):
+    if isinstance(pool_arn, str) and not pool_arn.startswith("${Token["):
         if pool_arn.startswith("${") and pool_arn.endswith("}") and pool_arn.count("${") == 1:
             return '${element(split("/", ' + pool_arn[2:-1] + "), 1)}"
         return pool_arn.rsplit("/", 1)[-1]
+    # a CloudFormation expression, or a CDK token (which CDK resolves in place)
     return {"Fn::Select": [1, {"Fn::Split": ["/", pool_arn]}]}
 
 

@@ -20,6 +20,8 @@ def test_pool_id_of_a_string_a_terraform_reference_and_a_cloudformation_expressi
     )
     expression = {"Fn::GetAtt": ["UserPool", "Arn"]}
     assert pool_id_of(expression) == {"Fn::Select": [1, {"Fn::Split": ["/", expression]}]}
+    token = "${Token[TOKEN.211]}"  # a CDK token: CDK resolves it inside the expression
+    assert pool_id_of(token) == {"Fn::Select": [1, {"Fn::Split": ["/", token]}]}
 
 
 def _function(name: str, role: Any) -> models.LambdaFunction:
