@@ -14,6 +14,7 @@ from typing import List
 
 import boto3
 import pytest
+from botocore.exceptions import ConnectionClosedError
 
 from chalice_cognito.deploy.errors import AccessDeniedError
 from chalice_cognito.deploy.plan import statement_id_for
@@ -200,3 +201,24 @@ def test_confirm_delay_comes_from_the_plan_options(recorder: CallRecorder) -> No
         pool, [wanted("PreSignUp", second)], Ownership(), PlanOptions(on_conflict="replace")
     )
     assert pauses == [1.0]  # the engine's default
+
+
+def test_an_update_whose_answer_was_lost_is_not_sent_again(
+    wiring: Wiring, recorder: CallRecorder
+) -> None:
+    pool = wiring.resolve_pool(create_pool())
+    fn = create_function("lost")
+    lost = [False]
+
+    def lose_the_answer() -> None:
+        # The update reached Cognito; its answer did not reach us.
+        if not lost[0]:
+            lost[0] = True
+            raise ConnectionClosedError(endpoint_url="https://cognito-idp.us-east-1.amazonaws.com")
+
+    recorder.after("UpdateUserPool", lose_the_answer)
+    result = wiring.wire(pool, [wanted("PreSignUp", fn)], Ownership())
+    # The next round's read shows the write landed: re-planned, nothing left to send.
+    assert recorder.count("UpdateUserPool") == 1
+    assert describe(pool.pool_id)["LambdaConfig"] == {"PreSignUp": fn}
+    assert result.owned.slots == {"PreSignUp": fn}
