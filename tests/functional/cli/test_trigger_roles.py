@@ -162,3 +162,28 @@ def test_trigger_roles_shared_keeps_one_role_with_the_same_scoped_statements(
     (decrypt,) = matching("grantsapp-dev", "kms:")
     assert decrypt["Condition"]["StringEquals"]["kms:EncryptionContext:userpool-id"] == pool["Id"]
     assert "(shared)" in result.out and '"trigger_roles": "shared"' in result.out
+
+
+def test_moving_an_existing_stage_from_the_shared_role_to_own_roles(tmp_path, run_cli, h) -> None:
+    """A stage deployed with one role gets the per-function roles on its next deploy."""
+    pool = h.create_pool()
+    key = create_key()
+    cognito = {"user_pool_id": pool["Id"], "kms_key_arn": key, "trigger_roles": "shared"}
+    project, result = deploy(tmp_path, run_cli, h, apps.GRANTS_APP, cognito)
+    assert result.exit_code == 0, result.err + result.out
+    assert matching("grantsapp-dev", "kms:")  # the shared role held the sender's grant
+
+    del cognito["trigger_roles"]
+    h.write_project(project, apps.GRANTS_APP, {"dev": {"cognito": cognito}}, app_name="grantsapp")
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    assert function_role("grantsapp-dev-send_email") == "grantsapp-dev-send_email"
+    assert function_role("grantsapp-dev-post_confirmation") == "grantsapp-dev-post_confirmation"
+    # the shared role lost both grants; each is on its own trigger's role only
+    assert matching("grantsapp-dev", "kms:") == []
+    assert matching("grantsapp-dev", "cognito-idp:") == []
+    assert len(matching("grantsapp-dev-send_email", "kms:")) == 1
+    assert len(matching("grantsapp-dev-post_confirmation", "cognito-idp:")) == 1
+    # and the pool still points at the same functions
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:grantsapp-dev-{}".format
+    assert h.lambda_config(pool["Id"])["PostConfirmation"] == arn("post_confirmation")
