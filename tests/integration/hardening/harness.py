@@ -39,6 +39,9 @@ class Run:
 #: It prints the child's pid, then its exit status (-9: SIGKILLed).
 FORK_SERVER = r"""
 import json, os, sys, traceback
+# As in the console script: the working directory is not on sys.path ("-c" puts it first).
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
 from chalice_cognito.cli import main
 import chalice.deploy.deployer, chalice.deploy.packager, chalice.awsclient, boto3
 
@@ -86,6 +89,7 @@ class ForkServer:
         self.scratch = scratch
         self.proc = subprocess.Popen(
             [sys.executable, "-c", FORK_SERVER],
+            cwd=scratch,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

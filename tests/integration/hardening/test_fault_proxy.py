@@ -19,7 +19,7 @@ import pytest
 from tests.support import aws as support_aws
 from tests.support.faults import FaultProxy, Rule, moto_server
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-fault-proxy")]
 
 NO_RETRY = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
 

@@ -32,8 +32,12 @@ every deploy); a converged state that differs gets its own further re-run.
 After ``delete`` the pool's LambdaConfig is the one from before the app.
 
 The starting state of each kill is restored in milliseconds (:class:`MotoState`
-snapshots of the in-process moto server; the project's records copied back)
-and Chalice's zip cache is kept, so a kill costs two CLI runs.
+snapshots of the in-process moto server; the project's records copied back),
+Chalice's zip cache is kept, and the CLI runs in forks of one interpreter that
+imported it (:class:`ForkServer`).  A killed state identical to one already
+re-run (pool, functions with code, configuration, tags and permissions, roles
+and their policies, both records) makes the same re-run, so it is re-run once:
+kills before consecutive reads leave the same state.
 
 A walk's findings are printed (``-s``): kills walked, states with a loss.
 Losses caused by known defects outside this suite are listed in
@@ -57,7 +61,7 @@ from tests.integration.hardening.harness import World, write_project
 from tests.support import aws as support_aws
 from tests.support.faults import Rule
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-moto-server")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-kill-walk")]
 
 APP_NAME = "kw"
 
@@ -192,8 +196,17 @@ def _trigger_arns(lambda_config: Dict[str, Any]) -> List[str]:
     return out
 
 
-def fingerprint(chain: Chain) -> Dict[str, Any]:
-    """Everything a converged run must leave identical (what re-runs read)."""
+#: function configuration a killed run may leave half-updated (read by the next run)
+FUNCTION_DETAILS = ("CodeSha256", "Environment", "Timeout", "MemorySize", "Handler", "Runtime")
+
+
+def fingerprint(chain: Chain, deep: bool = False) -> Dict[str, Any]:
+    """Everything a converged run must leave identical (what re-runs read).
+
+    ``deep``: also each function's code and configuration and tags, each role's
+    policy documents and the pool's settings, so that two states with the same
+    deep fingerprint make the same next run (LastModified times aside).
+    """
     url = chain.world.upstream
     lam = _client("lambda", url)
     iam = _client("iam", url)
@@ -212,17 +225,30 @@ def fingerprint(chain: Chain) -> Dict[str, Any]:
                 for s in statements
             ),
         }
-    roles = {}
+        if deep:
+            functions[f["FunctionName"]]["details"] = {k: f.get(k) for k in FUNCTION_DETAILS}
+            functions[f["FunctionName"]]["tags"] = lam.list_tags(Resource=f["FunctionArn"])["Tags"]
+    roles: Dict[str, Any] = {}
     for role in iam.list_roles()["Roles"]:
         name = role["RoleName"]
-        roles[name] = sorted(iam.list_role_policies(RoleName=name)["PolicyNames"])
+        policies = sorted(iam.list_role_policies(RoleName=name)["PolicyNames"])
+        roles[name] = policies
+        if deep:
+            roles[name] = {
+                p: iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"]
+                for p in policies
+            }
     records = {rel: json.loads(data) for rel, data in _records(chain.project).items()}
-    return {
-        "lambda_config": _pool(chain).get("LambdaConfig") or {},
+    pool = _pool(chain)
+    out = {
+        "lambda_config": pool.get("LambdaConfig") or {},
         "functions": functions,
         "roles": roles,
         "records": records,
     }
+    if deep:
+        out["settings"] = _settings(pool)
+    return out
 
 
 def invariants(chain: Chain) -> List[str]:
@@ -314,6 +340,8 @@ class Outcome:
     boundary: str
     killed: bool
     losses: List[str]
+    #: False when the killed state was one already re-run (same deep fingerprint)
+    rerun: bool = True
 
 
 def boundaries(operations: List[str]) -> List[Tuple[int, str]]:
@@ -326,7 +354,15 @@ def boundaries(operations: List[str]) -> List[Tuple[int, str]]:
     return out
 
 
-def kill_and_rerun(chain: Chain, name: str, index: int, when: str) -> Outcome:
+def kill_and_rerun(
+    chain: Chain, name: str, index: int, when: str, seen: Dict[str, List[str]]
+) -> Outcome:
+    """Kill at one boundary, check the state left, re-run, check convergence.
+
+    ``seen``: the re-run findings of each killed state already re-run, by deep
+    fingerprint.  Kills before consecutive reads leave the same state; its
+    re-run is the same run, so it is made once.
+    """
     command, _ = COMMANDS[name]
     saved, records, source = chain.starts[name]
     world, project = chain.world, chain.project
@@ -341,14 +377,23 @@ def kill_and_rerun(chain: Chain, name: str, index: int, when: str) -> Outcome:
     boundary = f"{name} {when} #{index} {operation}"
     killed = killed_run.exit_code == -9
     losses = [f"killed state: {p}" for p in invariants(chain)]
+    state = json.dumps(fingerprint(chain, deep=True), sort_keys=True, default=str)
+    if state in seen:
+        return Outcome(boundary, killed, losses + seen[state], rerun=False)
+    seen[state] = rerun_losses(chain, name)
+    return Outcome(boundary, killed, losses + seen[state])
 
+
+def rerun_losses(chain: Chain, name: str) -> List[str]:
+    """Re-run the command; what did not converge to the clean run's state."""
+    command, _ = COMMANDS[name]
+    world, project = chain.world, chain.project
     world.proxy.reset()
     rerun = world.run(project, command, "--stage", "dev")
     if rerun.exit_code != 0:
         last = (rerun.err.strip().splitlines() or ["?"])[-1]
-        losses.append(f"re-run failed (exit {rerun.exit_code}): {last}")
-        return Outcome(boundary, killed, losses)
-    losses += [f"after re-run: {p}" for p in invariants(chain)]
+        return [f"re-run failed (exit {rerun.exit_code}): {last}"]
+    losses = [f"after re-run: {p}" for p in invariants(chain)]
     converged = fingerprint(chain)
     clean = chain.clean[name][1]
     if converged != clean:
@@ -359,7 +404,7 @@ def kill_and_rerun(chain: Chain, name: str, index: int, when: str) -> Outcome:
         writes = [op for op in world.proxy.writes() if op in WIRING_WRITES]
         if further.exit_code != 0 or writes:
             losses.append(f"further re-run: exit {further.exit_code}, writes {writes}")
-    return Outcome(boundary, killed, losses)
+    return losses
 
 
 def _key(name: str, outcome: Outcome) -> Tuple[str, str, str]:
@@ -371,12 +416,15 @@ def _key(name: str, outcome: Outcome) -> Tuple[str, str, str]:
 def test_kill_at_every_request_boundary_then_rerun_converges(chain: Chain, name: str) -> None:
     operations, _ = chain.clean[name]
     started = time.monotonic()
-    outcomes = [kill_and_rerun(chain, name, index, when) for index, when in boundaries(operations)]
+    seen: Dict[str, List[str]] = {}
+    outcomes = [
+        kill_and_rerun(chain, name, index, when, seen) for index, when in boundaries(operations)
+    ]
     lossy = [o for o in outcomes if o.losses]
     print(
         f"\n[kill walk] {name}: {len(operations)} requests, {len(outcomes)} kills walked "
-        f"({sum(o.killed for o in outcomes)} killed mid-run), {len(lossy)} states with a loss, "
-        f"{time.monotonic() - started:.0f}s"
+        f"({sum(o.killed for o in outcomes)} killed mid-run, {len(seen)} distinct states "
+        f"re-run), {len(lossy)} states with a loss, {time.monotonic() - started:.0f}s"
     )
     for outcome in lossy:
         print(f"  {outcome.boundary}: {'; '.join(outcome.losses)}")

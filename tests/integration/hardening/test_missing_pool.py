@@ -20,7 +20,7 @@ import pytest
 from tests.integration.hardening.harness import World, write_project
 from tests.support import aws as support_aws
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-moto-server")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-missing-pool")]
 
 APP = """
 from chalice_cognito import Chalice

@@ -19,7 +19,7 @@ from tests.integration.hardening.harness import World, write_project
 from tests.support import aws as support_aws
 from tests.support.faults import Rule
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-moto-server")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-status-pending")]
 
 APP_V1 = """
 from chalice_cognito import Chalice

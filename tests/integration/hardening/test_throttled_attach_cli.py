@@ -25,7 +25,7 @@ from tests.integration.hardening.harness import World, write_project
 from tests.support import aws as support_aws
 from tests.support.faults import Rule
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-moto-server")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("hardening-throttled-attach")]
 
 ROUNDS = 3
 
