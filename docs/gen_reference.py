@@ -79,8 +79,9 @@ CONFIG_KEYS: Dict[str, str] = {
     ),
     "default": "In a `user_pools` entry: this is the pool of triggers that name none.",
     "precompile_bytecode": (
-        "Ship precompiled (checked-hash) bytecode of the app and its requirements in the "
-        "deployment zip: a faster cold start, a bigger zip. A project setting, not a pool's."
+        "On by default: ship precompiled (checked-hash) bytecode of what a cold start imports "
+        "in the deployment zip (a faster cold start, a slightly bigger zip); `false` ships "
+        "sources only. A project setting, not a pool's."
     ),
     "trigger_roles": (
         '`"own"`: each trigger function with grants (`access=`, a custom sender\'s '
