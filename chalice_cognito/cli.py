@@ -1014,6 +1014,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # one line, exit 1; anything else is a crash: the traceback, exit 2
         message = describe_environment_error(e)
         if message is not None:
+            if "--debug" in args:  # the botocore detail, for whoever asked for it
+                click.echo(traceback.format_exc(), err=True)
             click.echo(f"Error: {message}", err=True)
             return EXIT_REFUSED
         click.echo(traceback.format_exc(), err=True)

@@ -219,3 +219,15 @@ def test_user_errors_exit_1_and_a_crash_exits_2_with_its_traceback(
     result = script.run(project, "status", "--stage", "dev", env=env)
     assert result.exit_code == 2, result.err
     assert "Traceback" in result.err and "RuntimeError: boom at import" in result.err
+
+
+def test_debug_adds_the_botocore_traceback_before_the_line(
+    project: Path, closed_port: int, script
+) -> None:
+    url = f"http://127.0.0.1:{closed_port}"
+    env = script.clean_env({"AWS_ENDPOINT_URL": url, "AWS_MAX_ATTEMPTS": "1"})
+    result = script.run(project, "--debug", "status", "--stage", "dev", env=env)
+    assert result.exit_code == 1, result.err
+    assert "Traceback" in result.err and "EndpointConnectionError" in result.err
+    last = [line for line in result.err.splitlines() if line.strip()][-1]
+    assert last.startswith(f"Error: Cannot reach {url}/ for cognito-idp:DescribeUserPool"), last
