@@ -5,9 +5,11 @@ through the fault proxy.  Its pool holds settings (a password policy,
 auto-verified e-mail, tags) and a foreign owner's ``CustomMessage`` trigger
 before the app arrives.  For each of three commands:
 
-* a first ``deploy`` of an app with PreSignUp + PostConfirmation,
-* a changed ``deploy`` (PostConfirmation removed, PreAuthentication added: one
-  function created, one deleted after the wiring),
+* a first ``deploy`` of an app with PreSignUp + CustomEmailSender (which puts
+  the configured KMS key on the pool and grants kms:Decrypt),
+* a changed ``deploy`` (CustomEmailSender removed, PreAuthentication added: one
+  function created, one deleted after the wiring, the key removed with the
+  last sender),
 * a ``delete``,
 
 a clean run records the request sequence and the converged state.  Then for
@@ -76,12 +78,13 @@ def pre_sign_up(event):
     return event
 
 
-@app.cognito_trigger("PostConfirmation")
-def post_confirmation(event):
-    return event
+@app.cognito_trigger("CustomEmailSender")
+def send_email(event):
+    return None
 """
 
-#: PostConfirmation removed (its function is deleted after the wiring), PreAuthentication added
+#: CustomEmailSender removed (its function is deleted after the wiring, and the pool's
+#: KMSKeyID goes with the last sender), PreAuthentication added
 APP_V2 = """
 from chalice_cognito import Chalice
 
@@ -299,7 +302,13 @@ def chain(forked_world: World, tmp_path_factory: pytest.TempPathFactory) -> Iter
         APP_V1,
         APP_NAME,
         # The confirming read stays (it is a request boundary), without its wait.
-        {"user_pool_id": pool_id, "confirm_delay_seconds": 0.01},
+        {
+            "user_pool_id": pool_id,
+            "kms_key_arn": support_aws.client("kms", world.upstream).create_key()["KeyMetadata"][
+                "Arn"
+            ],
+            "confirm_delay_seconds": 0.01,
+        },
     )
     described = dict(idp.describe_user_pool(UserPoolId=pool_id)["UserPool"])
     made = Chain(
@@ -328,6 +337,9 @@ def chain(forked_world: World, tmp_path_factory: pytest.TempPathFactory) -> Iter
         assert [op for op in world.proxy.writes() if op in WIRING_WRITES] == [], name
         assert fingerprint(made) == clean, name
         world.state.restore(after)
+    # The key arrives with the sender and leaves with it.
+    assert "KMSKeyID" in made.clean["first-deploy"][1]["lambda_config"]
+    assert "KMSKeyID" not in made.clean["changed-deploy"][1]["lambda_config"]
     assert made.clean["delete"][1]["lambda_config"] == made.lambda_config_before
     yield made
 
