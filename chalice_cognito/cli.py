@@ -419,6 +419,10 @@ def _deploy(
         api_gateway_stage=api_gateway_stage,
     )
     session = factory.create_botocore_session(connection_timeout=connection_timeout)
+    # Chalice re-uploads every function's zip on every deploy; an unchanged one is not sent.
+    from chalice_cognito.deploy.uploads import skip_unchanged_code
+
+    skip_unchanged_code(session)
     ui = UI()
     app = config.chalice_app
     wiring = factory.create_wiring(session)
