@@ -29,8 +29,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import logging
 import os
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -56,6 +58,8 @@ NOT_EMULATED = {
     "CustomSMSSender": "CustomSMSSender_Authentication needs SMS MFA",
 }
 
+logger = logging.getLogger("chalice_cognito.local.cognito")
+
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$")
 
 #: The auth flows of the app client LocalCognito creates.
@@ -73,6 +77,9 @@ class LocalCognitoError(RuntimeError):
 
 class LocalCognito:
     """A Chalice stage's user pool on the embedded AWS, firing its wired triggers.
+
+    One at a time per process: moto's state is process-wide, and each
+    LocalCognito starts and stops on a clean one.
 
     ``trigger_timeout``: Cognito's 5 seconds (lower it in tests of slow
     handlers).  ``prewarm``: start every function's interpreter at start-up
@@ -187,12 +194,14 @@ class LocalCognito:
         self.stop()
 
     def start(self) -> LocalCognito:
+        from chalice_cognito.local.cognito_flows import moto_seam
         from chalice_cognito.local.cognito_flows.context import Flows
         from chalice_cognito.local.cognito_flows.front import FrontServer
         from chalice_cognito.local.cognito_flows.runner import FunctionRunner
         from chalice_cognito.local.emulator import EmbeddedAWS
 
         try:
+            moto_seam.reset_all()
             self._aws = EmbeddedAWS()
             self.moto_url = self._aws.start()
             self._deploy()
@@ -222,6 +231,9 @@ class LocalCognito:
             self._flows.caller = TriggerCaller(self._runner, self.recorder, self.trigger_timeout)
             del caller_holder
             self._front.start()
+            for line in self.not_emulated:
+                # Never skipped silently: a wired trigger whose sources cannot fire here.
+                logger.warning("LocalCognito: not emulated: %s", line)
             if self.prewarm:
                 self._runner.warm(sorted(set(self.function_arns_in_pool())))
         except BaseException:
@@ -241,6 +253,9 @@ class LocalCognito:
         aws, self._aws = self._aws, None
         if aws is not None:
             aws.stop()
+            from chalice_cognito.local.cognito_flows import moto_seam
+
+            moto_seam.reset_all()
             from chalice_cognito.deploy.stage import forget_ephemeral
 
             forget_ephemeral(self.project_dir, self.stage)
@@ -305,6 +320,7 @@ class LocalCognito:
         if first:
             # Records of an emulator that is gone; a reload keeps this one's (an update).
             forget_ephemeral(self.project_dir, self.stage)
+        _forget_project_modules()
         output = io.StringIO()
         saved_cwd = os.getcwd()
         with self._aws.activated() as endpoint, contextlib.redirect_stdout(output):
@@ -424,6 +440,25 @@ class LocalCognito:
         return encrypt_like_cognito(
             self._botocore_session(), self.moto_url, key_arn, pool_id, plaintext
         )
+
+
+#: Modules of a Chalice project: Chalice imports ``app`` from the project directory.
+_PROJECT_MODULES = ("app", "chalicelib")
+
+
+def _forget_project_modules() -> None:
+    """Drop an earlier project's ``app``/``chalicelib`` modules, so this project's are loaded.
+
+    Chalice's loader imports the module ``app``; a second LocalCognito in the
+    same process (another project, or a reload after an edit) would otherwise
+    deploy the first one's code.
+    """
+    import importlib
+
+    for name in list(sys.modules):
+        if name.split(".", 1)[0] in _PROJECT_MODULES:
+            del sys.modules[name]
+    importlib.invalidate_caches()
 
 
 def _ensure_pool(idp: Any, name: str) -> str:

@@ -22,6 +22,18 @@ from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 
 
+def reset_all() -> None:
+    """Forget everything moto holds in this process (its backends are process-wide).
+
+    Every embedded moto server of the process shares one state: a LocalCognito
+    starts and ends on a clean one, so nothing of an earlier emulator (pools,
+    functions, keys) leaks into the next.
+    """
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
 def backend(region: str) -> Any:
     """moto's cognito-idp backend of ``region``."""
     return cognitoidp_backends[ACCOUNT_ID][region]

@@ -82,6 +82,23 @@ def no_code_message(event, context):
     return event
 
 
+def v3_claims(event, context):
+    event["response"]["claimsAndScopeOverrideDetails"] = {
+        "idTokenGeneration": {"claimsToAddOrOverride": {"plan": "pro"}},
+        "accessTokenGeneration": {
+            "claimsToAddOrOverride": {"quota": 5, "sub": "forged"},
+            "scopesToAdd": ["reports/read"],
+            "scopesToSuppress": ["aws.cognito.signin.user.admin"],
+        },
+    }
+    return event
+
+
+def verify_missing_phone(event, context):
+    event["response"]["autoVerifyPhone"] = True
+    return event
+
+
 def bad_v1_claim(event, context):
     event["response"]["claimsOverrideDetails"] = {"claimsToAddOrOverride": {"n": 1}}
     return event

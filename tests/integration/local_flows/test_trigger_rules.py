@@ -40,7 +40,15 @@ def cognito(
         RoleName="raw-triggers",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
     )["Role"]["Arn"]
-    for handler in ("slow", "crash", "not_an_event", "no_code_message", "bad_v1_claim"):
+    for handler in (
+        "slow",
+        "crash",
+        "not_an_event",
+        "no_code_message",
+        "bad_v1_claim",
+        "v3_claims",
+        "verify_missing_phone",
+    ):
         lam.create_function(
             FunctionName=f"raw-{handler}",
             Runtime="python3.11",
@@ -78,10 +86,17 @@ def swap(cognito: LocalCognito, idp: Any) -> Iterator[Any]:
             config["PreTokenGenerationConfig"] = dict(
                 config["PreTokenGenerationConfig"], LambdaArn=arn
             )
-        idp.update_user_pool(UserPoolId=cognito.user_pool_id, LambdaConfig=config)
+        set_lambda_config(cognito, idp, config)
 
     yield replace
-    idp.update_user_pool(UserPoolId=cognito.user_pool_id, LambdaConfig=original)
+    set_lambda_config(cognito, idp, original)
+
+
+def set_lambda_config(cognito: LocalCognito, idp: Any, config: Dict[str, Any]) -> None:
+    """UpdateUserPool resets what it is not given (as in AWS): keep the pool's verification."""
+    idp.update_user_pool(
+        UserPoolId=cognito.user_pool_id, LambdaConfig=config, AutoVerifiedAttributes=["email"]
+    )
 
 
 def sources(cognito: LocalCognito) -> List[str]:
@@ -322,7 +337,7 @@ def test_slow_trigger_fails_the_call_like_cognito_and_the_emulator_keeps_serving
         "invoking Lambda function.",
     }
     assert cognito.invocations[-1].error and "Socket timeout" in cognito.invocations[-1].error
-    idp.update_user_pool(UserPoolId=cognito.user_pool_id, LambdaConfig=cognito.lambda_config)
+    set_lambda_config(cognito, idp, cognito.lambda_config)
     assert "AuthenticationResult" in password_sign_in(cognito, idp, "pam")
 
 
@@ -372,3 +387,48 @@ def test_untouched_operations_pass_through_to_moto(cognito, idp) -> None:
     listed = idp.list_users(UserPoolId=cognito.user_pool_id)
     assert isinstance(listed["Users"], list)
     assert Path(cognito.project_dir, "app.py").is_file()
+
+
+def test_v3_token_generation_changes_both_tokens_and_the_scopes(cognito, idp) -> None:
+    confirmed_user(cognito, idp, "vic")
+    arn = f"arn:aws:lambda:{cognito.region}:123456789012:function:raw-v3_claims"
+    config = dict(cognito.lambda_config)
+    config["PreTokenGeneration"] = arn
+    config["PreTokenGenerationConfig"] = {"LambdaVersion": "V3_0", "LambdaArn": arn}
+    set_lambda_config(cognito, idp, config)
+    try:
+        cognito.clear()
+        tokens = password_sign_in(cognito, idp, "vic")["AuthenticationResult"]
+    finally:
+        set_lambda_config(cognito, idp, cognito.lambda_config)
+    event = cognito.invocations[-1].event
+    assert event["version"] == "3"
+    assert event["request"]["scopes"] == ["aws.cognito.signin.user.admin"]
+    assert event["response"] == {"claimsAndScopeOverrideDetails": None}
+    id_claims = decode_claims(tokens["IdToken"])
+    access_claims = decode_claims(tokens["AccessToken"])
+    assert id_claims["plan"] == "pro" and "plan" not in access_claims
+    assert access_claims["quota"] == 5
+    assert access_claims["scope"] == "reports/read"
+    assert access_claims["sub"] != "forged"  # a protected claim is left alone
+
+
+def test_admin_attribute_update_sends_a_code_without_an_app_client(cognito, idp) -> None:
+    confirmed_user(cognito, idp, "wes")
+    cognito.clear()
+    idp.admin_update_user_attributes(
+        UserPoolId=cognito.user_pool_id,
+        Username="wes",
+        UserAttributes=[{"Name": "email", "Value": "wes2@example.com"}],
+    )
+    assert sources(cognito) == ["CustomMessage_UpdateUserAttribute"]
+    assert cognito.invocations[0].event["callerContext"]["clientId"] == "CLIENT_ID_NOT_APPLICABLE"
+    assert cognito.messages[-1].destination == "wes2@example.com"
+
+
+def test_auto_verify_phone_without_a_phone_fails_and_creates_no_user(cognito, idp, swap) -> None:
+    swap("PreSignUp", "raw-verify_missing_phone")
+    error = failure(lambda: sign_up(cognito, idp, "xan"))
+    assert error["Code"] == "InvalidParameterException"
+    with pytest.raises(idp.exceptions.UserNotFoundException):
+        idp.admin_get_user(UserPoolId=cognito.user_pool_id, Username="xan")
