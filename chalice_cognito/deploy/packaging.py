@@ -1,13 +1,14 @@
 """The packagers: what chalice-cognito adds to (and leaves out of) the deployment zip.
 
-Chalice builds the Lambda zip with its own packagers; the ``chalice-cognito``
-command swaps in thin subclasses (pinned Chalice 1.34) that
+Chalice builds the Lambda zip with its own packagers, through their public
+API only (:class:`CognitoPackager`: a staged project in, a post-processed zip
+out; no private packager method is overridden).  The zip
 
-* add the plugin's *runtime half* (and its pydantic requirement) to the
-  deployment zip, never its deploy-time half;
-* leave out the AWS SDK the Lambda runtime already provides;
-* on request ship checked-hash bytecode for every source (:mod:`.bytecode`:
-  no compiling at cold start).
+* holds the plugin's *runtime half* (and its pydantic requirement), never its
+  deploy-time half nor its test helpers (``testing.py``);
+* leaves out the AWS SDK the Lambda runtime already provides;
+* ships checked-hash bytecode (:mod:`.bytecode`) for what a cold start
+  imports, unless ``precompile_bytecode`` is false.
 
 :func:`create_build_stage` is Chalice's build stage with those packagers and
 extra steps (the ``access=`` grants step of :mod:`.grants`);
@@ -55,6 +56,7 @@ from chalice.utils import UI, OSUtils
 import chalice_cognito
 from chalice_cognito.deploy import bytecode
 from chalice_cognito.deploy import config as config_section
+from chalice_cognito.deploy.chalice_seam import cognito_analyzer
 
 #: Parts of the chalice_cognito package that only run on a developer machine or
 #: in CI; everything else in the package is the runtime half that ships in the
@@ -795,9 +797,6 @@ def cognito_packaging(extra_steps: Sequence[BaseDeployStep] = ()) -> Iterator[No
         "create_build_stage",
         functools.partial(create_build_stage, extra_steps=tuple(extra_steps)),
     )
-    # the IAM analyzer seam lives with the deployer (which imports this module)
-    from chalice_cognito.deploy.chalice_hooks import cognito_analyzer
-
     try:
         with cognito_analyzer():
             yield
