@@ -48,7 +48,7 @@ import chalice_cognito
 from chalice_cognito import __version__
 from chalice_cognito.app import registered_triggers
 from chalice_cognito.catalogue import TriggerDeclarationError
-from chalice_cognito.deploy import chalice_hooks, packaging
+from chalice_cognito.deploy import chalice_hooks, packaging, rollout_commands
 from chalice_cognito.deploy.config import (
     ENV_USER_POOL_ID,
     CognitoConfig,
@@ -304,6 +304,13 @@ _force_option = click.option(
     default=False,
     help="Then run every wired trigger from the deployment zip in an isolated interpreter.",
 )
+@click.option(
+    "--wait",
+    is_flag=True,
+    default=False,
+    help='With "canary": bake the new versions for the configured minutes, watching their '
+    "errors, then promote or roll back on its own.",
+)
 @click.pass_context
 def deploy(
     ctx: click.Context,
@@ -316,6 +323,7 @@ def deploy(
     force: bool,
     local: Optional[bool],
     smoke: bool,
+    wait: bool = False,
 ) -> None:
     """Deploy the app (like `chalice deploy`) and wire its Cognito triggers."""
     factory = _factory(ctx)
@@ -323,7 +331,15 @@ def deploy(
     if not is_local(cognito, local):
         factory.profile = profile
         _deploy(
-            ctx, autogen_policy, api_gateway_stage, stage, connection_timeout, cognito, force, smoke
+            ctx,
+            autogen_policy,
+            api_gateway_stage,
+            stage,
+            connection_timeout,
+            cognito,
+            force,
+            smoke,
+            wait=wait,
         )
         return
 
@@ -410,6 +426,7 @@ def _deploy(
     force: bool,
     smoke: bool,
     emulator: Optional[str] = None,
+    wait: bool = False,
 ) -> None:
     """The deploy itself; ``emulator`` is the embedded AWS's endpoint for a local stage."""
     factory = _factory(ctx)
@@ -427,6 +444,9 @@ def _deploy(
     app = config.chalice_app
     wiring = factory.create_wiring(session)
     stage_wiring = StageWiring(factory.project_dir, stage, app, wiring, cognito, force)
+    for warning in rollout_commands.budget_warnings(config, stage_wiring):
+        click.echo(f"Warning: {warning}", err=True)
+    releases: Dict[str, Any] = {}
 
     extra_steps: List[Any] = []
     grants_step: Any = None
@@ -452,6 +472,10 @@ def _deploy(
     def post_deploy(_config: Config, deployed_values: Dict[str, Any]) -> List[PoolResult]:
         if not stage_wiring.has_work:
             return []
+        function_arns = deployed_arns(deployed_values)
+        # "alias": publish what changed and route the alias before the pool points at it
+        with _step("publishing the trigger functions' versions and routing their alias"):
+            releases.update(rollout_commands.release_stage(stage_wiring, function_arns))
         with _step("wiring the triggers into the user pools (the new functions exist)"):
             results = stage_wiring.wire(
                 deployed_arns(deployed_values), created=deployer.created_function_arns
@@ -459,6 +483,7 @@ def _deploy(
         # printed as soon as the wiring is done: before Chalice's "Deleting
         # function ..." lines of the held-back deletions that follow it
         _echo_results(results, "Cognito triggers:")
+        rollout_commands.after_wiring(stage_wiring, config, function_arns, releases)
         return results
 
     def smoke_check(_config: Config, deployed_values: Dict[str, Any]) -> None:
@@ -492,6 +517,9 @@ def _deploy(
     _echo_grants(grants_step.results if grants_step is not None else [])
     for warning in grants_step.warnings if grants_step is not None else []:
         click.echo(f"Warning: {warning}", err=True)
+    if wait and cognito.canary and releases:
+        with _step("baking the canary (Ctrl-C leaves it as it is: promote or rollback)"):
+            rollout_commands.bake(stage_wiring, releases, cognito.canary.minutes)
 
 
 def _smoke(
@@ -580,6 +608,9 @@ def delete(ctx: click.Context, profile: Optional[str], stage: str) -> None:
         with _step("detaching the stage's triggers from the user pools (nothing deleted yet)"):
             results = stage_wiring.detach_all()
         _echo_results(results, "Detached Cognito triggers:")
+    deleted_alarms = rollout_commands.delete_alarms(stage_wiring, config, _session_region(session))
+    if deleted_alarms:
+        click.echo(f"Deleted CloudWatch alarms: {', '.join(deleted_alarms)}")
     deployer = factory.create_deletion_deployer(session=session, ui=UI())
     with _step("deleting the stage's functions and roles (its triggers are detached)"):
         deployer.deploy(config, chalice_stage_name=stage)
@@ -915,6 +946,7 @@ def _register_local_commands() -> None:
 
 
 _register_local_commands()
+rollout_commands.register(cli)  # promote, rollback, verify
 
 
 # -- entry point -------------------------------------------------------------------------

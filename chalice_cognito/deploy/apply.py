@@ -166,14 +166,19 @@ def _add_permission(wiring: Wiring, change: PermissionChange) -> List[Tuple[str,
     """
     writes: List[Tuple[str, str]] = []
     region = change.function_arn.split(":")[3]
+    # An alias-qualified ARN (``...:function:NAME:live``) is sent as the
+    # function plus ``Qualifier``: the grant lands on the alias's own policy.
+    qualifier = change.function_arn.partition(":function:")[2].partition(":")[2]
     params: Dict[str, Any] = {
-        "FunctionName": change.function_arn,
+        "FunctionName": change.function_arn.rsplit(":", 1)[0] if qualifier else change.function_arn,
         "StatementId": change.statement_id,
         "Action": "lambda:InvokeFunction",
         "Principal": COGNITO_PRINCIPAL,
         "SourceArn": change.source_arn,
         "SourceAccount": change.source_account,
     }
+    if qualifier:
+        params["Qualifier"] = qualifier
     if change.replace:
         writes.extend(_remove_permission(wiring, change))
     try:

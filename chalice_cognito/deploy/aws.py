@@ -344,7 +344,26 @@ class AwsClients:
         statements = document.get("Statement") or []
         if isinstance(statements, Mapping):
             statements = [statements]
-        return [dict(s) for s in statements]
+        # Only the statements of this ARN's own policy: Lambda keeps one per
+        # qualifier, and an emulator answering with a shared list (moto) must
+        # not make an unqualified grant count for an alias, or the reverse.
+        return [dict(s) for s in statements if _same_resource(s.get("Resource"), function_arn)]
+
+
+def _same_resource(resource: Any, function_arn: str) -> bool:
+    """A statement's ``Resource`` names ``function_arn`` (no Resource: assumed so).
+
+    ``...:function:NAME`` and ``...:function:NAME:$LATEST`` are the same resource.
+    """
+    if not isinstance(resource, str) or not resource:
+        return True
+
+    def bare(arn: str) -> str:
+        return arn[: -len(":$LATEST")] if arn.endswith(":$LATEST") else arn
+
+    if not function_arn.startswith("arn:"):  # a bare function name: compare names
+        return bare(resource).split(":function:", 1)[-1] == bare(function_arn)
+    return bare(resource) == bare(function_arn)
 
 
 def _region_of_arn(arn: str) -> str:

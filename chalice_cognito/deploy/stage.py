@@ -123,7 +123,17 @@ class StageWiring:
         return plan_grants(self.registrations, arns, keys)
 
     def wanted(self, function_arns: Mapping[str, str]) -> Dict[str, List[WantedTrigger]]:
-        """Declared triggers per configured pool alias (an alias without triggers: [])."""
+        """Declared triggers per configured pool alias (an alias without triggers: []).
+
+        With a Lambda ``alias`` in the config, each trigger's ARN is the
+        alias-qualified one (:mod:`.rollout`): the pool invokes the alias.
+        """
+        if self.cognito.alias:
+            from chalice_cognito.deploy.rollout import qualified
+
+            function_arns = {
+                name: qualified(arn, self.cognito.alias) for name, arn in function_arns.items()
+            }
         grouped = wanted_from_registrations(self.registrations, function_arns)
         out: Dict[str, List[WantedTrigger]] = {alias: [] for alias in self.cognito.pools}
         for pool_alias, wanted in grouped.items():
