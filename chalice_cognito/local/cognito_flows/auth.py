@@ -9,7 +9,8 @@ Triggers, in Cognito's order:
   PostAuthentication, PreTokenGeneration (TokenGeneration_Authentication);
 * NEW_PASSWORD_REQUIRED answered: PostAuthentication,
   TokenGeneration_NewPasswordChallenge;
-* REFRESH_TOKEN_AUTH: TokenGeneration_RefreshTokens;
+* REFRESH_TOKEN_AUTH: TokenGeneration_RefreshTokens; GetTokensFromRefreshToken:
+  TokenGeneration_Authentication (as Cognito documents it);
 * CUSTOM_AUTH: PreAuthentication, then DefineAuthChallenge ->
   CreateAuthChallenge -> (RespondToAuthChallenge) VerifyAuthChallengeResponse
   -> DefineAuthChallenge ... with the session array Cognito builds, until
@@ -257,14 +258,29 @@ def _sign_in(
     return {"ChallengeParameters": {}, "AuthenticationResult": tokens}
 
 
-def _refresh(flows: Flows, pool: Any, refresh_token: Optional[str]) -> Dict[str, Any]:
+def _refresh(
+    flows: Flows,
+    pool: Any,
+    refresh_token: Optional[str],
+    source: str = "RefreshTokens",
+    metadata: Optional[Dict[str, str]] = None,
+) -> Dict[str, Any]:
     try:
         client_id, username, tokens = moto_seam.refresh_tokens(pool, str(refresh_token or ""))
     except LookupError:
         raise CognitoError("NotAuthorizedException", "Invalid Refresh Token") from None
     user = flows.user(pool, username)
-    tokens = _token_generation(flows, pool, client_id, user, "RefreshTokens", tokens, None)
+    tokens = _token_generation(flows, pool, client_id, user, source, tokens, metadata)
     return {"ChallengeParameters": {}, "AuthenticationResult": tokens}
+
+
+def get_tokens_from_refresh_token(flows: Flows, params: Dict[str, Any]) -> Dict[str, Any]:
+    """GetTokensFromRefreshToken: TokenGeneration_Authentication (not _RefreshTokens)."""
+    pool = flows.pool_of_client(params.get("ClientId"))
+    answer = _refresh(
+        flows, pool, params.get("RefreshToken"), "Authentication", client_metadata(params)
+    )
+    return {"AuthenticationResult": answer["AuthenticationResult"]}
 
 
 # -- challenges ------------------------------------------------------------------
@@ -561,6 +577,7 @@ __all__: List[str] = [
     "admin_initiate_auth",
     "admin_respond_to_auth_challenge",
     "decode_claims",
+    "get_tokens_from_refresh_token",
     "initiate_auth",
     "respond_to_auth_challenge",
 ]

@@ -50,6 +50,7 @@ OPERATIONS: Dict[str, Flow] = {
     "AdminInitiateAuth": auth.admin_initiate_auth,
     "RespondToAuthChallenge": auth.respond_to_auth_challenge,
     "AdminRespondToAuthChallenge": auth.admin_respond_to_auth_challenge,
+    "GetTokensFromRefreshToken": auth.get_tokens_from_refresh_token,
     "ForgotPassword": passwords.forgot_password,
     "ConfirmForgotPassword": passwords.confirm_forgot_password,
     "UpdateUserAttributes": passwords.update_user_attributes,

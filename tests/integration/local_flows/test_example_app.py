@@ -201,6 +201,20 @@ def test_refresh_fires_token_generation_refresh_tokens(cognito, idp) -> None:
     assert decode_claims(refreshed["AccessToken"])["shop:tier"] == "standard"
 
 
+def test_get_tokens_from_refresh_token_fires_token_generation_authentication(cognito, idp) -> None:
+    sign_up(cognito, idp, "cal", "cal@example.com")
+    tokens = password_sign_in(cognito, idp, "cal")
+    cognito.clear()
+    refreshed = idp.get_tokens_from_refresh_token(
+        ClientId=cognito.client_id,
+        RefreshToken=tokens["RefreshToken"],
+        ClientMetadata={"screen": "home"},
+    )["AuthenticationResult"]
+    assert sources(cognito) == ["TokenGeneration_Authentication"]
+    assert cognito.invocations[0].event["request"]["clientMetadata"] == {"screen": "home"}
+    assert decode_claims(refreshed["IdToken"])["shop:tier"] == "standard"
+
+
 def test_wrong_password_fails_after_pre_authentication(cognito, idp) -> None:
     sign_up(cognito, idp, "dan", "dan@example.com")
     cognito.clear()
