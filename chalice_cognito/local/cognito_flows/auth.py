@@ -97,6 +97,7 @@ def _initiate(
     flow = str(params.get("AuthFlow") or "")
     auth = dict(params.get("AuthParameters") or {})
     metadata = client_metadata(params)
+    _check_flow_allowed(pool, client_id, flow)
     allowed = (
         ("ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH") if admin else ("USER_PASSWORD_AUTH",)
     )
@@ -110,6 +111,25 @@ def _initiate(
         return _custom_start(flows, pool, client_id, auth.get("USERNAME"), metadata)
     # Everything else (SRP) is moto's, without triggers.
     return flows.forward("AdminInitiateAuth" if admin else "InitiateAuth", params)
+
+
+#: AuthFlow -> the ExplicitAuthFlows entries that allow it (either spelling).
+_ALLOWED_BY = {
+    "USER_PASSWORD_AUTH": ("ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"),
+    "ADMIN_USER_PASSWORD_AUTH": ("ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"),
+    "ADMIN_NO_SRP_AUTH": ("ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"),
+    "CUSTOM_AUTH": ("ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"),
+}
+
+
+def _check_flow_allowed(pool: Any, client_id: str, flow: str) -> None:
+    """Cognito refuses a flow the app client does not allow (moto does not check)."""
+    allowed_by = _ALLOWED_BY.get(flow)
+    flows = moto_seam.client_auth_flows(pool, client_id)
+    if allowed_by is None or not flows:
+        return
+    if not set(allowed_by) & set(flows):
+        raise CognitoError("InvalidParameterException", f"{flow} flow not enabled for this client")
 
 
 # -- password sign-in ----------------------------------------------------------

@@ -57,6 +57,14 @@ def pool_of_client(region: str, client_id: str) -> Optional[Any]:
     return None
 
 
+def client_auth_flows(user_pool: Any, client_id: str) -> List[str]:
+    """The app client's ExplicitAuthFlows (``[]`` when it has none)."""
+    client = user_pool.clients.get(client_id)
+    if client is None:
+        return []
+    return [str(f) for f in client.extended_config.get("ExplicitAuthFlows") or []]
+
+
 def lambda_config(user_pool: Any) -> Dict[str, Any]:
     """The pool's LambdaConfig as DescribeUserPool returns it."""
     return dict(user_pool.extended_config.get("LambdaConfig") or {})

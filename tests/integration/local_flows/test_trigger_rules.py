@@ -432,3 +432,25 @@ def test_auto_verify_phone_without_a_phone_fails_and_creates_no_user(cognito, id
     assert error["Code"] == "InvalidParameterException"
     with pytest.raises(idp.exceptions.UserNotFoundException):
         idp.admin_get_user(UserPoolId=cognito.user_pool_id, Username="xan")
+
+
+def test_a_flow_the_app_client_does_not_allow_is_refused(cognito, idp) -> None:
+    confirmed_user(cognito, idp, "yan")
+    client = idp.create_user_pool_client(
+        UserPoolId=cognito.user_pool_id,
+        ClientName="srp-only",
+        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    cognito.clear()
+    error = failure(
+        lambda: idp.initiate_auth(
+            ClientId=client,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "yan", "PASSWORD": PASSWORD},
+        )
+    )
+    assert error == {
+        "Code": "InvalidParameterException",
+        "Message": "USER_PASSWORD_AUTH flow not enabled for this client",
+    }
+    assert cognito.invocations == []
