@@ -13,6 +13,8 @@ unless a :class:`Rule` matches it.  A rule can:
   services (IAM, STS);
 * ``error``: answer a 5xx (``status``) without forwarding;
 * ``drop``: close the connection without an answer (the request is not forwarded);
+* ``drop_after``: forward the request, then close the connection without
+  passing the answer on (applied, but the client sees a lost connection);
 * ``kill_before``: SIGKILL the watched process, then drop the request (never
   forwarded): the process dies with requests ``1..N-1`` done;
 * ``kill_after``: forward the request, SIGKILL the watched process once the
@@ -66,7 +68,7 @@ import botocore.session
 from moto.server import ThreadedMotoServer
 
 #: what a rule can do to a request (see the module docstring)
-ACTIONS = ("delay", "throttle", "error", "drop", "kill_before", "kill_after")
+ACTIONS = ("delay", "throttle", "error", "drop", "drop_after", "kill_before", "kill_after")
 
 #: operations that change nothing (everything else counts as a write)
 READ_PREFIXES = ("Get", "List", "Describe")
@@ -294,6 +296,9 @@ def _handler_class(proxy: FaultProxy) -> type:
                 return
             status, answer_headers, data = proxy._forward(self.command, self.path, headers, body)
             request.forwarded = True
+            if action == "drop_after":
+                self._drop()
+                return
             if action == "kill_after":
                 with proxy._lock:
                     proxy._kill()

@@ -111,6 +111,13 @@ def test_error_and_drop(proxy: FaultProxy) -> None:
         idp.list_user_pools(MaxResults=10)
     assert idp.list_user_pools(MaxResults=10)["UserPools"] is not None
     assert [r.forwarded for r in proxy.log] == [False, False, True]
+    # drop_after: applied by moto, the answer lost on the way back
+    proxy.add(Rule("drop_after", operation="CreateUserPool"))
+    with pytest.raises(botocore.exceptions.ConnectionClosedError):
+        idp.create_user_pool(PoolName="applied-unseen")
+    assert proxy.log[-1].forwarded and proxy.log[-1].status == 0
+    names = [p["Name"] for p in idp.list_user_pools(MaxResults=60)["UserPools"]]
+    assert "applied-unseen" in names
 
 
 def test_selects_by_body_and_skip(proxy: FaultProxy) -> None:
