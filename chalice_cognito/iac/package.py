@@ -136,7 +136,10 @@ def add_cognito_to_package(
     owner = f"{name}-{stage}"
     provider = grants or default_grants_provider()
     if pkg_format == "cloudformation":
-        _package_cloudformation(out_dir, result, owner, provider)
+        from chalice_cognito.deploy.config import rollout_settings
+
+        rollout = rollout_settings(config_dict, stage)  # alias, canary, alarms
+        _package_cloudformation(out_dir, result, owner, provider, rollout)
     else:
         _package_terraform(out_dir, result, owner, provider)
     zip_path = os.path.join(out_dir, ATTACH_ZIP)
@@ -210,7 +213,11 @@ def default_grants_provider() -> GrantProvider:
 
 
 def _package_cloudformation(
-    out_dir: str, result: PackageResult, owner: str, grants: GrantProvider
+    out_dir: str,
+    result: PackageResult,
+    owner: str,
+    grants: GrantProvider,
+    rollout: Optional[Mapping[str, Any]] = None,
 ) -> None:
     path, yaml_format = _find_template(out_dir)
     serializer = _serializer(yaml_format)
@@ -221,6 +228,16 @@ def _package_cloudformation(
             template, result.bindings, owner=owner, attach_code_uri=f"./{ATTACH_ZIP}", grants=grants
         )
     )
+    if rollout:
+        from chalice_cognito.iac.rollout import add_rollout_to_template
+
+        add_rollout_to_template(
+            template,
+            result.bindings,
+            alias=rollout.get("alias"),
+            canary=rollout.get("canary"),
+            alarms=rollout.get("alarms"),
+        )
     with open(path, "w", encoding="utf-8") as f:
         f.write(serializer.serialize_template(template))
     result.files.append(os.path.abspath(path))

@@ -1,0 +1,162 @@
+"""Safe rollout in the SAM template: ``AutoPublishAlias``, ``DeploymentPreference``, alarms.
+
+With ``"alias"`` in the stage's ``cognito`` config, ``chalice-cognito package``
+(CloudFormation) gives every trigger function ``AutoPublishAlias`` (SAM
+publishes a version on each change and moves the alias) and points the pool
+at the alias instead of the function: the in-template pool's ``LambdaConfig``,
+the invoke permissions and the custom resource's ``FunctionArn`` get
+``{"Ref": "<Function>Alias<alias>"}`` (SAM's logical id of the alias; its
+``Ref`` is the alias ARN).  The attach Lambda's role may then manage the
+permissions of the aliases too.
+
+``"canary": {"percent", "minutes"}`` adds a ``DeploymentPreference`` so
+CodeDeploy shifts that share first and rolls back on an alarm: a predefined
+``Canary<p>Percent<m>Minutes`` when CodeDeploy has it, else an
+``AWS::CodeDeploy::DeploymentConfig`` of this template.  ``"alarms"`` adds the
+three alarms of :mod:`chalice_cognito.deploy.alarms` per trigger function
+(named ``<function name>-cognito-<metric>``), also listed in the
+``DeploymentPreference``.
+
+Package-time module (no AWS call).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from chalice_cognito.deploy.alarms import SPECS, alarm_params
+from chalice_cognito.deploy.config import AlarmSettings, CanarySettings
+from chalice_cognito.iac.cloudformation import (
+    ATTACH_ROLE_ID,
+    CUSTOM_RESOURCE_TYPE,
+    function_logical_id,
+)
+from chalice_cognito.iac.targets import Binding, IaCConfigError
+
+#: CodeDeploy's predefined Lambda canary configurations: (percent, minutes)
+PREDEFINED_CANARIES = {(10, 5), (10, 10), (10, 15), (10, 30)}
+#: logical id of the template's own canary configuration (when not predefined)
+CANARY_CONFIG_ID = "CognitoCanaryDeploymentConfig"
+
+
+def alias_logical_id(function_id: str, alias: str) -> str:
+    """SAM's logical id of an ``AutoPublishAlias`` alias (``-`` -> ``D``, ``_`` -> ``U``)."""
+    return f"{function_id}Alias{alias.replace('-', 'D').replace('_', 'U')}"
+
+
+def alarm_logical_id(function_id: str, suffix: str) -> str:
+    return f"{function_id}Cognito{suffix.capitalize()}Alarm"
+
+
+def add_rollout_to_template(
+    template: Dict[str, Any],
+    bindings: Sequence[Binding],
+    *,
+    alias: Optional[str],
+    canary: Optional[CanarySettings] = None,
+    alarms: Optional[AlarmSettings] = None,
+) -> None:
+    """Edit ``template`` in place (after :func:`.cloudformation.add_to_template`)."""
+    resources: Dict[str, Any] = template["Resources"]
+    function_ids = sorted({function_logical_id(b.function_name) for b in bindings})
+    alarm_refs: Dict[str, List[Dict[str, str]]] = {fid: [] for fid in function_ids}
+    if alarms is not None:
+        for fid in function_ids:
+            for spec in SPECS:
+                params = alarm_params("${" + fid + "}", spec, alarms.sns_topic_arn)
+                params["AlarmName"] = {"Fn::Sub": params["AlarmName"]}
+                params["AlarmDescription"] = {"Fn::Sub": params["AlarmDescription"]}
+                params["Dimensions"] = [{"Name": "FunctionName", "Value": {"Ref": fid}}]
+                logical = alarm_logical_id(fid, spec.suffix)
+                resources[logical] = {"Type": "AWS::CloudWatch::Alarm", "Properties": params}
+                alarm_refs[fid].append({"Ref": logical})
+    if not alias:
+        return
+    deployment_type = _deployment_type(resources, canary) if canary else None
+    targets: Dict[str, Dict[str, Any]] = {}
+    for fid in function_ids:
+        props = resources[fid].setdefault("Properties", {})
+        props["AutoPublishAlias"] = alias
+        if deployment_type is not None:
+            preference: Dict[str, Any] = {"Type": deployment_type}
+            if alarm_refs[fid]:
+                preference["Alarms"] = alarm_refs[fid]
+            props["DeploymentPreference"] = preference
+        targets[fid] = {"Ref": alias_logical_id(fid, alias)}
+    for logical, resource in resources.items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if kind == "AWS::Cognito::UserPool":
+            props = resource.get("Properties", {})
+            if "LambdaConfig" in props:
+                props["LambdaConfig"] = _swap(props["LambdaConfig"], targets)
+        elif kind == "AWS::Lambda::Permission":
+            resource["Properties"]["FunctionName"] = _swap(
+                resource["Properties"]["FunctionName"], targets
+            )
+        elif kind == CUSTOM_RESOURCE_TYPE:
+            for trigger in resource["Properties"].get("Triggers", []):
+                trigger["FunctionArn"] = _swap(trigger["FunctionArn"], targets)
+        elif logical == ATTACH_ROLE_ID:
+            _also_aliases(resource, targets)
+
+
+def _deployment_type(resources: Dict[str, Any], canary: CanarySettings) -> Any:
+    """``Canary10Percent10Minutes`` or a Ref to this template's own DeploymentConfig."""
+    percent, minutes = canary.percent, canary.minutes
+    if not (float(percent).is_integer() and float(minutes).is_integer() and minutes >= 1):
+        raise IaCConfigError(
+            "cognito canary: CodeDeploy takes whole numbers (percent 1-99, minutes >= 1); "
+            f"got percent {percent:g}, minutes {minutes:g}."
+        )
+    if (int(percent), int(minutes)) in PREDEFINED_CANARIES:
+        return f"Canary{int(percent)}Percent{int(minutes)}Minutes"
+    resources[CANARY_CONFIG_ID] = {
+        "Type": "AWS::CodeDeploy::DeploymentConfig",
+        "Properties": {
+            "ComputePlatform": "Lambda",
+            "TrafficRoutingConfig": {
+                "Type": "TimeBasedCanary",
+                "TimeBasedCanary": {
+                    "CanaryPercentage": int(percent),
+                    "CanaryInterval": int(minutes),
+                },
+            },
+        },
+    }
+    return {"Ref": CANARY_CONFIG_ID}
+
+
+def _swap(value: Any, targets: Mapping[str, Dict[str, Any]]) -> Any:
+    """``{"Fn::GetAtt": [fid, "Arn"]}`` of a trigger function -> its alias's Ref, recursively."""
+    if isinstance(value, dict):
+        getatt = value.get("Fn::GetAtt")
+        if (
+            len(value) == 1
+            and isinstance(getatt, list)
+            and len(getatt) == 2
+            and getatt[1] == "Arn"
+            and getatt[0] in targets
+        ):
+            return dict(targets[getatt[0]])
+        return {k: _swap(v, targets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap(v, targets) for v in value]
+    return value
+
+
+def _also_aliases(node: Any, targets: Mapping[str, Dict[str, Any]]) -> None:
+    """Every list naming a trigger function's ARN also names its alias (the attach role)."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _also_aliases(value, targets)
+    elif isinstance(node, list):
+        extra = [
+            dict(targets[item["Fn::GetAtt"][0]])
+            for item in node
+            if isinstance(item, dict)
+            and isinstance(item.get("Fn::GetAtt"), list)
+            and item["Fn::GetAtt"][0] in targets
+        ]
+        for item in node:
+            _also_aliases(item, targets)
+        node.extend(e for e in extra if e not in node)
