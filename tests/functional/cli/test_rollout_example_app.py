@@ -55,6 +55,8 @@ def test_canary_deploy_promote_rollback_call_counts(tmp_path, run_cli, recorder,
     wired = {k: v for k, v in h.lambda_config(pool["Id"]).items() if k != "KMSKeyID"}
     arns = [v["LambdaArn"] if isinstance(v, dict) else v for v in wired.values()]
     assert arns and all(a.endswith(":live") for a in arns), wired
+    # both LambdaConfig shapes of PreTokenGeneration hold the same alias ARN
+    assert wired["PreTokenGeneration"] == wired["PreTokenGenerationConfig"]["LambdaArn"]
     functions = {a.rsplit(":", 1)[0] for a in arns}
     assert len(functions) == TRIGGER_FUNCTIONS
 
