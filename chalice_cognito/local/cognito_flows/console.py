@@ -12,6 +12,7 @@ Deploy-time module.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -111,6 +112,8 @@ def serve(
     """Run until Ctrl-C."""
     from chalice_cognito.local.cognito_flows.local_cognito import LocalCognito
 
+    # The not-emulated triggers are printed below; LocalCognito's own warning would repeat them.
+    logging.getLogger("chalice_cognito.local.cognito").setLevel(logging.ERROR)
     echo(f"Deploying stage {stage!r} of {project_dir} to the embedded AWS...")
     cognito = LocalCognito(
         project_dir,

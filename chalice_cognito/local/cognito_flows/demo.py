@@ -13,6 +13,7 @@ Deploy-time module.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any, Callable, Optional, Sequence
 
@@ -127,6 +128,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     def echo(line: str) -> None:
         print(line, flush=True)
 
+    # The not-emulated triggers are printed below; LocalCognito's own warning would repeat them.
+    logging.getLogger("chalice_cognito.local.cognito").setLevel(logging.ERROR)
     echo("Local Cognito: deploying the example app to the embedded AWS...")
     with LocalCognito(
         args.project_dir, args.stage, on_event=lambda item: echo(describe(item))
