@@ -141,7 +141,9 @@ def add_cognito_to_package(
         rollout = rollout_settings(config_dict, stage)  # alias, canary, alarms
         _package_cloudformation(out_dir, result, owner, provider, rollout)
     else:
-        _package_terraform(out_dir, result, owner, provider)
+        from chalice_cognito.deploy.config import rollout_settings
+
+        _package_terraform(out_dir, result, owner, provider, rollout_settings(config_dict, stage))
     zip_path = os.path.join(out_dir, ATTACH_ZIP)
     if result.attach_lambda:
         write_bundle(zip_path)
@@ -244,7 +246,11 @@ def _package_cloudformation(
 
 
 def _package_terraform(
-    out_dir: str, result: PackageResult, owner: str, grants: GrantProvider
+    out_dir: str,
+    result: PackageResult,
+    owner: str,
+    grants: GrantProvider,
+    rollout: Optional[Mapping[str, Any]] = None,
 ) -> None:
     chalice_tf = os.path.join(out_dir, "chalice.tf.json")
     if not os.path.isfile(chalice_tf):
@@ -255,7 +261,22 @@ def _package_terraform(
         generated = json.load(f)
     doc = terraform.build(generated, result.bindings, owner=owner, grants=grants)
     result.warnings.extend(terraform.provider_warnings(result.bindings))
-    if terraform.add_sender_environment(generated, result.bindings):
+    changed = terraform.add_sender_environment(generated, result.bindings)
+    if rollout:
+        from chalice_cognito.iac.rollout import add_rollout_to_terraform
+
+        result.warnings.extend(
+            add_rollout_to_terraform(
+                doc,
+                generated,
+                result.bindings,
+                alias=rollout.get("alias"),
+                canary=rollout.get("canary"),
+                alarms=rollout.get("alarms"),
+            )
+        )
+        changed = changed or bool(rollout.get("alias"))
+    if changed:
         with open(chalice_tf, "w", encoding="utf-8") as f:
             json.dump(generated, f, indent=2)
             f.write("\n")

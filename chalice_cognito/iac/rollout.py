@@ -22,6 +22,8 @@ Package-time module (no AWS call).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from chalice_cognito.deploy.alarms import SPECS, alarm_params
@@ -160,3 +162,114 @@ def _also_aliases(node: Any, targets: Mapping[str, Dict[str, Any]]) -> None:
         for item in node:
             _also_aliases(item, targets)
         node.extend(e for e in extra if e not in node)
+
+
+# -- Terraform -------------------------------------------------------------------------
+
+
+def add_rollout_to_terraform(
+    doc: Dict[str, Any],
+    chalice_tf: Dict[str, Any],
+    bindings: Sequence[Binding],
+    *,
+    alias: Optional[str],
+    canary: Optional[CanarySettings] = None,
+    alarms: Optional[AlarmSettings] = None,
+) -> List[str]:
+    """Versions, the alias and the alarms in ``chalice-cognito.tf.json``; returns warnings.
+
+    ``chalice_tf`` (Chalice's file) gets ``publish = true`` on every trigger
+    function (edited in place: the caller writes it back).  The pool wiring
+    (the ``lambda_config`` locals, the attach Lambda's input) names
+    ``aws_lambda_alias.<function>_cognito``; the permissions get its
+    ``qualifier``; the attach role may manage the aliases' permissions too.
+    Terraform has no traffic shifting of its own: ``canary`` is not emitted
+    (a warning says so).
+    """
+    from chalice_cognito.iac.terraform import ATTACH, function_ref, ref
+
+    res: Dict[str, Any] = doc.setdefault("resource", {})
+    names = sorted({b.function_name for b in bindings})
+    warnings: List[str] = []
+    if alarms is not None:
+        for name in names:
+            for spec in SPECS:
+                params = alarm_params(
+                    ref(f"aws_lambda_function.{name}.function_name"), spec, alarms.sns_topic_arn
+                )
+                alarm: Dict[str, Any] = {
+                    "alarm_name": params["AlarmName"],
+                    "alarm_description": params["AlarmDescription"],
+                    "namespace": params["Namespace"],
+                    "metric_name": params["MetricName"],
+                    "dimensions": {
+                        "FunctionName": ref(f"aws_lambda_function.{name}.function_name")
+                    },
+                    "period": params["Period"],
+                    "evaluation_periods": params["EvaluationPeriods"],
+                    "threshold": params["Threshold"],
+                    "comparison_operator": params["ComparisonOperator"],
+                    "treat_missing_data": params["TreatMissingData"],
+                    "alarm_actions": params["AlarmActions"],
+                }
+                if "ExtendedStatistic" in params:
+                    alarm["extended_statistic"] = params["ExtendedStatistic"]
+                else:
+                    alarm["statistic"] = params["Statistic"]
+                res.setdefault("aws_cloudwatch_metric_alarm", {})[
+                    f"{name}_cognito_{spec.suffix}"
+                ] = alarm
+    if not alias:
+        return warnings
+    if canary is not None:
+        warnings.append(
+            "Terraform: canary is not emitted (Terraform has no traffic shifting of its own); "
+            "the alias moves to each new version at once. Use `chalice-cognito deploy` or the "
+            "CloudFormation package (CodeDeploy) for a canary."
+        )
+    functions = chalice_tf.get("resource", {}).get("aws_lambda_function", {})
+    swap: Dict[str, str] = {}
+    for name in names:
+        functions[name]["publish"] = True
+        res.setdefault("aws_lambda_alias", {})[f"{name}_cognito"] = {
+            "name": alias,
+            "description": "chalice-cognito: the version the user pool invokes",
+            "function_name": ref(f"aws_lambda_function.{name}.function_name"),
+            "function_version": ref(f"aws_lambda_function.{name}.version"),
+        }
+        swap[function_ref(name)] = ref(f"aws_lambda_alias.{name}_cognito.arn")
+    for permission in res.get("aws_lambda_permission", {}).values():
+        for name in names:
+            if permission.get("function_name") == function_ref(name):
+                permission["qualifier"] = ref(f"aws_lambda_alias.{name}_cognito.name")
+    for key, value in list(doc.get("locals", {}).items()):
+        doc["locals"][key] = _swap_strings(value, swap)
+    for invocation in res.get("aws_lambda_invocation", {}).values():
+        invocation["input"] = _swap_strings(invocation["input"], swap)
+        if "wiring" in invocation.get("triggers", {}):
+            invocation["triggers"]["wiring"] = hashlib.sha256(
+                invocation["input"].encode()
+            ).hexdigest()
+    policy = res.get("aws_iam_role_policy", {}).get(ATTACH)
+    if policy is not None:
+        document = json.loads(policy["policy"])
+        for statement in document.get("Statement", []):
+            resources = statement.get("Resource")
+            if isinstance(resources, list):
+                statement["Resource"] = resources + [
+                    swap[r] for r in resources if r in swap and swap[r] not in resources
+                ]
+        policy["policy"] = json.dumps(document)
+    return warnings
+
+
+def _swap_strings(value: Any, swap: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        for old, new in swap.items():
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, dict):
+        return {k: _swap_strings(v, swap) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap_strings(v, swap) for v in value]
+    return value

@@ -106,3 +106,76 @@ def test_existing_pool_custom_resource_gets_alias_arns_and_own_canary_config(
     role = json.dumps(template["Resources"]["CognitoAttachRole"])
     assert all(f'"Ref": "{fid}Aliaslive"' in role for fid in FUNCTIONS)
     sam_translate(template)
+
+
+def test_terraform_versions_alias_and_alarms(project, terraform_references) -> None:
+    project.configure(
+        {
+            "user_pool_id": "us-east-1_AbC123",
+            "kms_key_arn": KEY,
+            "alias": "live",
+            "canary": {"percent": 10, "minutes": 10},
+            "alarms": {"sns_topic_arn": TOPIC},
+        }
+    )
+    done = project.run_package("--pkg-format", "terraform")
+    assert done.returncode == 0, done.stderr
+    assert "Terraform: canary is not emitted" in done.stderr
+    out = project.root / "out"
+    chalice_tf = json.loads((out / "chalice.tf.json").read_text())
+    wiring = json.loads((out / "chalice-cognito.tf.json").read_text())
+    res = wiring["resource"]
+    names = ("pre_sign_up", "pre_token", "email_sender", "post_confirmation")
+    for name in names:
+        assert chalice_tf["resource"]["aws_lambda_function"][name]["publish"] is True
+        alias = res["aws_lambda_alias"][f"{name}_cognito"]
+        assert alias["name"] == "live"
+        assert alias["function_version"] == f"${{aws_lambda_function.{name}.version}}"
+        permission = res["aws_lambda_permission"][f"{name}_cognito"]
+        assert permission["qualifier"] == f"${{aws_lambda_alias.{name}_cognito.name}}"
+        assert permission["source_account"] == "${data.aws_caller_identity.chalice.account_id}"
+        for metric in ("errors", "throttles", "duration"):
+            alarm = res["aws_cloudwatch_metric_alarm"][f"{name}_cognito_{metric}"]
+            assert alarm["alarm_name"] == (
+                f"${{aws_lambda_function.{name}.function_name}}-cognito-{metric}"
+            )
+            assert alarm["alarm_actions"] == [TOPIC]
+    # the attach Lambda wires the aliases and may manage their permissions
+    attach_input = json.loads(res["aws_lambda_invocation"]["chalice_cognito_attach"]["input"])
+    assert [t["FunctionArn"] for t in attach_input["ResourceProperties"]["Triggers"]] == [
+        f"${{aws_lambda_alias.{name}_cognito.arn}}" for name in names
+    ]
+    policy = res["aws_iam_role_policy"]["chalice_cognito_attach"]["policy"]
+    assert all(f"aws_lambda_alias.{name}_cognito.arn" in policy for name in names)
+    refs = terraform_references(out)
+    assert refs["unresolved"] == set()
+    assert refs["cycles"] == []
+
+
+def test_terraform_pool_in_users_terraform_reads_the_alias(project, terraform_references) -> None:
+    project.configure({"user_pool_resource": "main", "kms_key_arn": KEY, "alias": "live"})
+    out = project.package("--pkg-format", "terraform")
+    wiring = json.loads((out / "chalice-cognito.tf.json").read_text())
+    config = wiring["locals"]["chalice_cognito_lambda_config"]
+    assert config["pre_sign_up"] == "${aws_lambda_alias.pre_sign_up_cognito.arn}"
+    blocks = wiring["locals"]["chalice_cognito_lambda_config_blocks"]
+    assert blocks["custom_email_sender"][0]["lambda_arn"] == (
+        "${aws_lambda_alias.email_sender_cognito.arn}"
+    )
+    # the user's pool reads the locals (as in the Infrastructure-as-code how-to)
+    pool = {
+        "resource": {
+            "aws_cognito_user_pool": {
+                "main": {
+                    "name": "shop-users",
+                    "lambda_config": {
+                        "pre_sign_up": '${lookup(local.chalice_cognito_lambda_config, "pre_sign_up", null)}'
+                    },
+                }
+            }
+        }
+    }
+    (out / "pool.tf.json").write_text(json.dumps(pool))
+    refs = terraform_references(out)
+    assert refs["unresolved"] == set()
+    assert refs["cycles"] == []
