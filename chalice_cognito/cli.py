@@ -536,6 +536,12 @@ def _smoke(
     packages = deployer.deployment_packages
     if not packages:
         raise _fail("--smoke: no deployment package was built.")
+    # With automatic_layer the function zip holds the app's code only: run it with its layers.
+    import atexit
+
+    scratch = tempfile.mkdtemp(prefix="chalice-cognito-smoke-")
+    atexit.register(shutil.rmtree, scratch, True)
+    function_zip = packaging.with_layers(packages, os.path.join(scratch, "function.zip"))
 
     def event(source: str, version: Optional[str]) -> Mapping[str, Any]:
         return sample_event(source, version=version) if version else sample_event(source)
@@ -546,7 +552,7 @@ def _smoke(
         click.echo("Smoke test: the app has no Cognito trigger handlers.")
         return
     if emulator is None:  # real AWS: the strict zip-only run
-        report = smoke.run_zip(packages[-1], calls)
+        report = smoke.run_zip(function_zip, calls)
         click.echo(smoke.format_report(report))
         if not report.ok:
             raise _fail(
@@ -579,7 +585,7 @@ def _smoke(
     click.echo("Smoke test in the emulator, as Lambda runs the functions:")
     for note in prepared.notes:
         click.echo(f"  {note}")
-    report = smoke.run_zip(packages[-1], prepared.calls, runtime=prepared.runtime)
+    report = smoke.run_zip(function_zip, prepared.calls, runtime=prepared.runtime)
     click.echo(smoke.format_report(report))
     for line in emulated_smoke.observe(session, emulator, region, prepared):
         click.echo(f"  emulator after the run: {line}")

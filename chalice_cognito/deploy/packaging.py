@@ -684,6 +684,37 @@ def _link(source: Path, target: Path) -> None:
             shutil.copyfile(source, target)
 
 
+#: where a layer's Python code sits in its zip (Lambda puts both on ``sys.path``)
+_LAYER_PYTHON = re.compile(r"^python/(lib/python\d+\.\d+/site-packages/)?")
+
+
+def with_layers(packages: Sequence[str], target: str) -> str:
+    """One zip laid out as a function sees its code and its layers, for a zip-only run.
+
+    ``packages``: the layer zips, then the function zip (the deployer's order).
+    Lambda puts ``/var/task`` (the function zip) first on ``sys.path`` and the
+    layers' ``python/`` and ``python/lib/pythonX.Y/site-packages`` after it, so
+    the function's own files win over a layer's of the same path.  Without a
+    layer the function zip itself is returned; otherwise ``target`` is written.
+    """
+    if len(packages) < 2:
+        return packages[-1]
+    seen: Set[str] = set()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for index, path in enumerate(reversed(packages)):
+            with zipfile.ZipFile(path) as source:
+                for info in source.infolist():
+                    name = info.filename if index == 0 else _LAYER_PYTHON.sub("", info.filename)
+                    if not name or name.endswith("/") or name in seen:
+                        continue
+                    seen.add(name)
+                    copied = zipfile.ZipInfo(name, date_time=info.date_time)
+                    copied.external_attr = info.external_attr
+                    copied.compress_type = zipfile.ZIP_DEFLATED
+                    out.writestr(copied, source.read(info))
+    return target
+
+
 class CognitoLambdaDeploymentPackager(CognitoPackager):
     """Chalice's zip packager plus the plugin's runtime half."""
 

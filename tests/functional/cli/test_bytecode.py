@@ -454,6 +454,23 @@ def test_an_app_the_clean_interpreter_cannot_import_gets_everything_compiled(
 
 # -- the real command ---------------------------------------------------------------
 
+#: two triggers, no AWS call: every handler runs from the zip alone (``--smoke``)
+SMOKE_APP = """
+from chalice_cognito import Chalice
+
+app = Chalice(app_name="tiny")
+
+
+@app.cognito_trigger("PreSignUp")
+def pre_sign_up(event):
+    event.response.auto_confirm_user = True
+
+
+@app.cognito_trigger("PostConfirmation")
+def post_confirmation(event):
+    return None
+"""
+
 
 @pytest.mark.parametrize("automatic_layer", [False, True])
 def test_deploy_ships_bytecode_by_default_and_reports_the_sizes(
@@ -461,13 +478,15 @@ def test_deploy_ships_bytecode_by_default_and_reports_the_sizes(
 ) -> None:
     pool = h.create_pool()
     stages = {"dev": {"cognito": {"user_pool_id": pool["Id"]}}}
-    project = h.write_project(tmp_path / "tiny", h.TINY_APP, stages)
+    project = h.write_project(tmp_path / "tiny", SMOKE_APP, stages)
     if automatic_layer:
         config_path = project / ".chalice" / "config.json"
         config = json.loads(config_path.read_text())
         config_path.write_text(json.dumps({**config, "automatic_layer": True}))
-    result = run_cli(project, "deploy", "--stage", "dev")
+    # --smoke: every trigger runs from the zip(s) just built, with the layer when there is one
+    result = run_cli(project, "deploy", "--stage", "dev", "--smoke")
     assert result.exit_code == 0, result.err + result.out
+    assert "BROKEN" not in result.out and "pre_sign_up" in result.out, result.out
     reported = [line for line in result.out.splitlines() if line.startswith("Deployment package")]
     assert len(reported) == (2 if automatic_layer else 1), result.out
     for line in reported:
