@@ -35,6 +35,11 @@ contain (``contains``), and fire ``times`` times after skipping ``skip`` matches
 After a kill the proxy drops every further request until :meth:`FaultProxy.reset`
 (other threads of the dying process may still be sending).
 
+One fidelity fix on the way: moto's AddPermission accepts a statement id the
+function's policy already has and keeps both statements; real Lambda answers
+409 ``ResourceConflictException`` ("The statement id (...) provided already
+exists").  The proxy answers that, as Lambda would (``lambda_sid_conflicts``).
+
 Example (the whole kill walk of one command is ``for n in range(1, total + 1)``)::
 
     with moto_server() as upstream, FaultProxy(upstream) as proxy:
@@ -153,6 +158,8 @@ class FaultProxy:
         self.log: List[Request] = []
         self.pid: Optional[int] = None
         self.killed = False
+        #: answer AddPermission of an existing statement id with 409, as Lambda does
+        self.lambda_sid_conflicts = True
         self._lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), _handler_class(self))
         self._server.daemon_threads = True
@@ -237,6 +244,26 @@ class FaultProxy:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
 
+    def _sid_exists(self, request: Request, headers: List[Tuple[str, str]]) -> bool:
+        """True for an AddPermission whose statement id the function's policy already has."""
+        if request.service != "lambda" or request.operation != "AddPermission":
+            return False
+        try:
+            sid = json.loads(request.body or b"{}").get("StatementId")
+        except ValueError:
+            return False
+        parts = urllib.parse.urlsplit(request.path)
+        status, _, data = self._forward(
+            "GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers, b""
+        )
+        if status != 200 or not sid:
+            return False
+        try:
+            policy = json.loads(json.loads(data)["Policy"])
+        except (ValueError, KeyError, TypeError):
+            return False
+        return any(s.get("Sid") == sid for s in policy.get("Statement", []))
+
     def _forward(
         self, method: str, path: str, headers: List[Tuple[str, str]], body: bytes
     ) -> Tuple[int, List[Tuple[str, str]], bytes]:
@@ -293,6 +320,9 @@ def _handler_class(proxy: FaultProxy) -> type:
                 return
             if action == "error":
                 self._answer(request, *error_answer(request, rule.status if rule else 500))
+                return
+            if proxy.lambda_sid_conflicts and proxy._sid_exists(request, headers):
+                self._answer(request, *sid_conflict_answer(request))
                 return
             status, answer_headers, data = proxy._forward(self.command, self.path, headers, body)
             request.forwarded = True
@@ -411,6 +441,21 @@ def throttle_answer(request: Request) -> Tuple[int, List[Tuple[str, str]], bytes
 def error_answer(request: Request, status: int) -> Tuple[int, List[Tuple[str, str]], bytes]:
     """A server-side failure (``status`` >= 500)."""
     return _error(request, status, "InternalErrorException", "InternalFailure", "injected failure")
+
+
+def sid_conflict_answer(request: Request) -> Tuple[int, List[Tuple[str, str]], bytes]:
+    """Lambda's answer to AddPermission with a statement id the policy already has."""
+    sid = json.loads(request.body).get("StatementId")
+    message = (
+        f"The statement id ({sid}) provided already exists. Please provide a new statement id, "
+        "or remove the existing statement."
+    )
+    body = json.dumps({"Type": "User", "message": message}).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("x-amzn-ErrorType", "ResourceConflictException"),
+    ]
+    return 409, headers, body
 
 
 def _error(

@@ -157,3 +157,20 @@ def test_kill_at_a_request_boundary(proxy: FaultProxy, action: str, done: int) -
     # before 3: requests 1 and 2 answered; after 3: the third reached moto, unseen.
     assert out.split() == ["1", "2"]
     assert sum(r.forwarded for r in proxy.log) == done
+
+
+def test_add_permission_of_an_existing_statement_id_conflicts_as_in_lambda(
+    proxy: FaultProxy,
+) -> None:
+    arn = support_aws.create_function("sid-fn", endpoint_url=proxy.url)
+    lam = _client("lambda", proxy.url)
+    grant = {
+        "FunctionName": arn,
+        "StatementId": "same",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "cognito-idp.amazonaws.com",
+    }
+    lam.add_permission(**grant)
+    with pytest.raises(lam.exceptions.ResourceConflictException, match="already exists"):
+        lam.add_permission(**grant)
+    assert len(support_aws.policy_statements(arn, endpoint_url=proxy.url)) == 1
