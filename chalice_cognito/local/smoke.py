@@ -31,6 +31,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
@@ -39,9 +40,13 @@ from chalice_cognito.catalogue import BY_NAME, EVENT_VERSION_OF
 
 #: The program the fresh interpreter runs (passed with -c: nothing on disk to import).
 _RUNNER = r"""
-import importlib, json, sys, traceback
+import importlib, json, sys, time, traceback
 
+started = time.time()
 job = json.loads(sys.stdin.read())
+# interpreter start-up, as a Lambda cold start pays it (wall clock since the launch)
+startup = max(0.0, started - job["launched"])
+module_seconds = {}
 sys.path.insert(0, job["root"])
 # After the zip, as in Lambda (/var/task first, the runtime's packages after it).
 sys.path[1:1] = job["extra_paths"]
@@ -75,12 +80,16 @@ for call in job["calls"]:
     os.environ.update(call["env"])
     module_name, _, attr = call["handler"].rpartition(".")
     try:
+        before = time.perf_counter()
         handler = getattr(importlib.import_module(module_name), attr)
+        # the first import of a module is what a cold start of its functions pays
+        module_seconds.setdefault(module_name, time.perf_counter() - before)
     except Exception as exc:
         results.append({"kind": "broken", "response": None, "error": describe(exc)})
         os.environ.clear()
         os.environ.update(saved_env)
         continue
+    before = time.perf_counter()
     try:
         response = handler(call["event"], Context(call["deployed_name"]))
         results.append({"kind": "ok", "response": response, "error": None})
@@ -91,6 +100,8 @@ for call in job["calls"]:
         plugin = type(exc).__module__.startswith("chalice_cognito")
         kind = "broken" if plugin and type(exc).__name__ == "ResponseValidationError" else "raised"
         results.append({"kind": kind, "response": None, "error": describe(exc)})
+    # cold start of this function: start-up + its module's first import + this first call
+    results[-1]["seconds"] = startup + module_seconds[module_name] + time.perf_counter() - before
     os.environ.clear()
     os.environ.update(saved_env)
 
@@ -209,6 +220,9 @@ class SmokeResult:
     #: the ``response`` part of the returned event, secrets redacted
     response: Optional[Dict[str, Any]] = None
     error: Optional[str] = None
+    #: measured cold start: interpreter start-up + the handler module's first
+    #: import + this handler's first call (None when the import failed)
+    cold_start_seconds: Optional[float] = None
 
     @property
     def ok(self) -> bool:
@@ -340,6 +354,7 @@ def _run_in(
             }
         )
     job = {
+        "launched": time.time(),
         "root": root,
         "out": out,
         "extra_paths": extra_paths,
@@ -379,6 +394,7 @@ def _run_in(
             kind=str(raw["kind"]),
             response=_redacted_response(call, raw["response"]) if raw["kind"] == "ok" else None,
             error=_scrubbed(call, raw["error"]),
+            cold_start_seconds=raw.get("seconds"),
         )
         for call, raw in zip(calls, data["results"], strict=True)
     ]
@@ -474,7 +490,42 @@ def format_report(report: SmokeReport) -> str:
         lines.append("  (raised: the handler refused the event, as a trigger refuses)")
     if report.forbidden_modules:
         lines.append(f"  FAIL  deploy-time modules imported: {', '.join(report.forbidden_modules)}")
+    lines.extend(cold_start_lines(report))
     return "\n".join(lines)
+
+
+#: a measured cold start above this share of Cognito's budget is flagged
+COLD_START_WARN_SHARE = 0.5
+
+
+def cold_start_lines(report: SmokeReport) -> List[str]:
+    """Each function's measured cold start against Cognito's 5-second budget.
+
+    Measured on this machine in the smoke interpreter: start-up, the first
+    import of the handler's module (shared by the functions of one app, paid
+    by each of their cold starts), and the handler's first call.  Lambda's
+    CPU share differs with memory size; a value near the budget here is a
+    value to act on (bytecode, lazy imports, provisioned concurrency).
+    """
+    from chalice_cognito.deploy.rollout import COGNITO_BUDGET_SECONDS
+
+    timed = [r for r in report.results if r.cold_start_seconds is not None]
+    if not timed:
+        return []
+    limit = COGNITO_BUDGET_SECONDS * COLD_START_WARN_SHARE
+    lines = [
+        f"  cold start from the zip (this machine), against Cognito's {COGNITO_BUDGET_SECONDS} s:"
+    ]
+    seen = set()
+    for result in timed:
+        name = result.call.deployed_name or result.call.function_name
+        if name in seen:
+            continue
+        seen.add(name)
+        seconds = result.cold_start_seconds or 0.0
+        flag = f"  WARNING: above {limit:g} s" if seconds > limit else ""
+        lines.append(f"    {name:<40} {seconds:6.3f} s{flag}")
+    return lines
 
 
 def _size(n: int) -> str:

@@ -254,6 +254,17 @@ def test_alarms_are_created_and_deleted_with_the_stage(tmp_path, run_cli, h) -> 
     assert (duration["ExtendedStatistic"], duration["Threshold"]) == ("p99", 4000.0)
     assert duration["AlarmActions"] == [topic]
 
+    # a refactoring: the alarms follow the trigger functions
+    h.write_project(
+        tmp_path / "tiny",
+        h.TINY_APP_V2,
+        json.loads((project / ".chalice" / "config.json").read_text())["stages"],
+    )
+    _deploy(run_cli, project)
+    assert sorted(a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]) == sorted(
+        f"tiny-dev-validate_sign_up-cognito-{m}" for m in ("errors", "throttles", "duration")
+    )
+
     result = run_cli(project, "delete", "--stage", "dev")
     assert result.exit_code == 0, result.err + result.out
     assert cloudwatch.describe_alarms()["MetricAlarms"] == []
@@ -339,3 +350,39 @@ def test_deploy_wait_rolls_back_on_canary_errors(tmp_path, run_cli, h, fake_cloc
     assert fake_clock == [120.0]
     assert "Canary errors (tiny-dev-post_confirmation: 1): rolling back." in result.out
     assert all(_alias(f) == {"version": "1", "weights": {}} for f in FUNCTIONS)
+
+
+def test_smoke_shows_each_functions_cold_start_against_the_budget(tmp_path, run_cli, h) -> None:
+    import re
+
+    pool = h.create_pool()
+    # (TINY_APP imports boto3 at module level, which a zip-only smoke run lacks)
+    project = _project(h, tmp_path, pool["Id"], TINY_APP_CHANGED, alias="live")
+    result = _deploy(run_cli, project, "--smoke")
+    assert "cold start from the zip (this machine), against Cognito's 5 s:" in result.out
+    for name in FUNCTIONS:
+        match = re.search(rf"^\s+(?:tiny-dev-)?{name}\s+(\d+\.\d+) s", result.out, flags=re.M)
+        assert match, result.out
+        assert 0 < float(match.group(1)) < 5
+
+
+def test_a_cold_start_above_half_the_budget_is_flagged() -> None:
+    from chalice_cognito.local.smoke import SmokeCall, SmokeReport, SmokeResult, cold_start_lines
+
+    def result(name: str, seconds: float) -> SmokeResult:
+        call = SmokeCall(
+            trigger="PreSignUp",
+            function_name=name,
+            handler=f"app.{name}",
+            event={},
+            deployed_name=f"tiny-dev-{name}",
+        )
+        return SmokeResult(call=call, kind="ok", cold_start_seconds=seconds)
+
+    report = SmokeReport(
+        zip_path="x.zip", zip_size=1, results=[result("fast", 0.4), result("slow", 2.6)]
+    )
+    lines = cold_start_lines(report)
+    assert lines[1].split() == ["tiny-dev-fast", "0.400", "s"]
+    assert lines[2].split()[:3] == ["tiny-dev-slow", "2.600", "s"]
+    assert lines[2].endswith("WARNING: above 2.5 s")

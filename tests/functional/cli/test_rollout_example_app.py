@@ -50,8 +50,13 @@ def _counts(recorder: Any) -> Dict[str, int]:
 def test_canary_deploy_promote_rollback_call_counts(tmp_path, run_cli, recorder, h) -> None:
     pool = h.create_pool("shop-dev")
     project = _project(tmp_path, pool["Id"], create_key())
-    first = run_cli(project, "deploy", "--stage", "dev")
+    first = run_cli(project, "deploy", "--stage", "dev", "--smoke")
     assert first.exit_code == 0, first.err + first.out
+    # each function's cold start from the zip, against Cognito's 5 s
+    budget = first.out.split("cold start from the zip (this machine), against Cognito's 5 s:")[1]
+    cold = [line.split() for line in budget.splitlines()[1 : 1 + TRIGGER_FUNCTIONS]]
+    assert len(cold) == TRIGGER_FUNCTIONS and all(float(c[1]) < 5 for c in cold), budget
+    cold_starts = {c[0]: float(c[1]) for c in cold}
     wired = {k: v for k, v in h.lambda_config(pool["Id"]).items() if k != "KMSKeyID"}
     arns = [v["LambdaArn"] if isinstance(v, dict) else v for v in wired.values()]
     assert arns and all(a.endswith(":live") for a in arns), wired
@@ -94,6 +99,8 @@ def test_canary_deploy_promote_rollback_call_counts(tmp_path, run_cli, recorder,
             {},
         )
     print(
+        "\ncold starts (s):",
+        cold_starts,
         "\ncanary deploy:",
         sum(deploy_counts.values()),
         deploy_counts,
