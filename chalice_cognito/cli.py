@@ -53,6 +53,7 @@ from chalice_cognito.deploy.config import (
     ENV_USER_POOL_ID,
     CognitoConfig,
     load_cognito_config,
+    trigger_roles,
 )
 from chalice_cognito.deploy.errors import RefusedError, WiringError
 from chalice_cognito.deploy.model import PoolResult
@@ -688,18 +689,26 @@ def package(
         # Before any output exists: a failed command must not leave a
         # deployable template without the wiring in OUT.
         iac.check_package_config(chalice_app, config, stage, user_pool_id=user_pool_id)
-    except ValueError as error:
+        roles = trigger_roles(config.config_from_disk, stage)
+    except (ValueError, WiringError) as error:
         raise _fail(str(error)) from None
     options = factory.create_package_options()
-    from chalice_cognito.deploy.grants import NarrowDeclaredActionsStep
+    from chalice_cognito.deploy.grants import (
+        NarrowDeclaredActionsStep,
+        functions_with_grants,
+        packager_trigger_roles,
+    )
 
     # access= actions are granted on the pool by the IaC step: no wildcard copy, and
     # no Cognito action on "*" that access= does not declare (a warning instead)
     narrow = NarrowDeclaredActionsStep(registered_triggers(config.chalice_app))
+    # as deploy: each trigger function with grants on a role of its own, unless "shared"
+    own = functions_with_grants(registered_triggers(chalice_app)) if roles == "own" else []
     with packaging.cognito_packaging(extra_steps=[narrow]):
-        packager = factory.create_app_packager(
-            config, options, pkg_format, template_format, merge_template
-        )
+        with packager_trigger_roles(own):
+            packager = factory.create_app_packager(
+                config, options, pkg_format, template_format, merge_template
+            )
         # Everything is built in a staging folder and reaches OUT only when
         # stock packaging and the Cognito step both succeeded.
         dirname = tempfile.mkdtemp(prefix="chalice-cognito-package-")

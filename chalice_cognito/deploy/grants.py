@@ -43,6 +43,7 @@ deploy table (:func:`describe`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from typing import (
     Any,
     Dict,
     Iterable,
+    Iterator,
     List,
     Mapping,
     Optional,
@@ -392,6 +394,43 @@ class TriggerRolesGraphBuilder(ApplicationGraphBuilder):
         application = super().build(config, stage_name)
         self.moved = give_own_roles(application, self.function_names, config.app_name, stage_name)
         return application
+
+
+def functions_with_grants(registrations: Iterable[TriggerRegistration]) -> List[str]:
+    """The trigger functions that get grants: an ``access=`` list, or a custom sender's key.
+
+    The same functions :func:`plan_grants` gives statements to, decided from the
+    declarations alone, for packaging (where the pool and key are template
+    references the build stage does not know yet).
+    """
+    return [
+        r.function_name for r in registrations if r.access or get_trigger(r.trigger).requires_kms
+    ]
+
+
+@contextlib.contextmanager
+def packager_trigger_roles(
+    function_names: Iterable[str],
+) -> Iterator[TriggerRolesGraphBuilder]:
+    """Make ``chalice.package.create_app_packager`` build the graph with :class:`TriggerRolesGraphBuilder`.
+
+    ``create_app_packager`` has no parameter for its graph builder: it calls the
+    module-level ``ApplicationGraphBuilder()`` of ``chalice.package`` (the
+    public class, imported there), which is swapped for the duration of the
+    call, as :func:`.packaging.cognito_packaging` swaps the module-level
+    ``create_build_stage`` (``chalice_seam.PUBLIC_SEAMS`` fingerprints
+    ``create_app_packager`` for both).  The packager keeps the builder it was
+    given, so only the ``create_app_packager`` call needs to be inside.
+    """
+    from chalice import package as chalice_package
+
+    builder = TriggerRolesGraphBuilder(function_names)
+    original = getattr(chalice_package, "ApplicationGraphBuilder")  # noqa: B009
+    setattr(chalice_package, "ApplicationGraphBuilder", lambda: builder)  # noqa: B010
+    try:
+        yield builder
+    finally:
+        setattr(chalice_package, "ApplicationGraphBuilder", original)  # noqa: B010
 
 
 def inject_grants(
