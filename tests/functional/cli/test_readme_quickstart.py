@@ -62,6 +62,7 @@ def test_readme_quick_start_deploys_and_prints_what_the_readme_shows(
     result = run_cli(project, "deploy")
 
     assert result.exit_code == 0, result.err + result.out
+    assert "Warning" not in result.err, result.err  # the README's config draws no warning
     documented_region = documented_id.split("_")[0]
     printed = {
         squeeze(line.replace(pool_id, documented_id).replace(h.region, documented_region))

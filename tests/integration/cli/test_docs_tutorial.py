@@ -47,5 +47,6 @@ def test_local_deploy_of_the_tutorial_prints_what_the_page_shows(tmp_path: Path,
     result = script.run(project, *command.split()[2:])
 
     assert result.exit_code == 0, result.err + result.out
+    assert "Warning" not in result.err, result.err  # the page's config draws no warning
     printed = {normalised(line) for line in result.out.splitlines()}
     assert [line for line in shown if normalised(line) not in printed] == []
