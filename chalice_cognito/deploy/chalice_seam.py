@@ -151,10 +151,13 @@ PUBLIC_SEAMS: Tuple[Audited, ...] = (
         fingerprinted="create_app_packager",
         signature="(config, options, package_format='cloudformation', template_format='json', merge_template=None)",
         source_sha256="73f87609b091197128d329d7d889cde959ba42c57707e0794b2f3c43914db5d5",
-        used_by="packaging.cognito_packaging (package command, CDK construct)",
+        used_by="packaging.cognito_packaging (package command, CDK construct); "
+        "grants.packager_trigger_roles (package command)",
         recheck=(
             "create_app_packager still builds its stage by calling the module-level "
-            "create_build_stage (swapped for the command) with (osutils, ui, swagger, config)"
+            "create_build_stage (swapped for the command) with (osutils, ui, swagger, config), "
+            "and its graph builder by calling the module-level ApplicationGraphBuilder() "
+            "(swapped for TriggerRolesGraphBuilder) and handing it to ResourceBuilder"
         ),
     ),
     Audited(
