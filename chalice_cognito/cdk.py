@@ -79,7 +79,9 @@ class CdkTriggers:
     #: Chalice function name -> IAM statements NOT added: the function runs with a
     #: pre-created role (``manage_iam_role: false``) that Chalice does not manage
     unattached_grants: Dict[str, Tuple[Dict[str, Any], ...]] = field(default_factory=dict)
-    #: Notes for the user (shared-role caveat, unattached grants).
+    #: Notes for the user (shared-role caveat, unattached grants, and the
+    #: ``cognito-idp:`` calls a trigger makes that ``access=`` does not declare,
+    #: which are not granted: the construct's packaging found them).
     notes: List[str] = field(default_factory=list)
 
 
@@ -199,6 +201,9 @@ def add_triggers(
             f"grants of {', '.join(names)}. To limit a grant to its "
             'trigger, set "autogen_policy": false for that function under lambda_functions.'
         )
+    # the Cognito calls the construct's packaging left ungranted (access= does not
+    # declare them): about the app's roles, not one pool, so in every call's notes
+    result.notes.extend(getattr(chalice_construct, "package_warnings", ()))
     return result
 
 
@@ -354,6 +359,9 @@ def _construct_class() -> type:
         """
 
         chalice_app: Any = None
+        #: what the packaging warned about (undeclared ``cognito-idp:`` calls);
+        #: :func:`add_triggers` puts them into its notes
+        package_warnings: Sequence[str] = ()
 
         def __init__(self, scope: Any, id: str, source_dir: str, *args: Any, **kwargs: Any):
             from chalice_cognito.deploy.grants import NarrowDeclaredActionsStep
@@ -366,6 +374,7 @@ def _construct_class() -> type:
             with cognito_packaging(extra_steps=[narrow]):
                 super().__init__(scope, id, source_dir, *args, **kwargs)
             self.chalice_app = app
+            self.package_warnings = tuple(narrow.warnings)
 
     _CONSTRUCT_CLASS = Chalice
     return Chalice
