@@ -941,6 +941,8 @@ def status(
     else:
         for line in status_lines(statuses, missing, healthy, pending):
             click.echo(line)
+        for line in rollout_commands.alias_lines(stage_wiring):  # "alias": versions, weights
+            click.echo(line)
     if not healthy:
         ctx.exit(EXIT_REFUSED)
 

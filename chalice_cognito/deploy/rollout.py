@@ -392,31 +392,40 @@ class Rollout:
         out.update(zip((n for n, _ in todo), self.aws.map(one, todo), strict=True))
         return out
 
-    def drift(self, releases: Mapping[str, Release]) -> List[str]:
-        """A line per alias that no longer routes as recorded (moved by hand, deleted)."""
+    def routes(self, releases: Mapping[str, Release]) -> Dict[str, Optional[Release]]:
+        """How each recorded function's alias routes now (GetAlias; None: no alias)."""
         names = sorted(releases)
 
-        def one(name: str) -> Optional[str]:
+        def one(name: str) -> Optional[Release]:
             r = releases[name]
             alias = self._get_alias(r.function_arn)
             if alias is None:
-                return f"alias {r.alias} of {r.function_name} is missing (deploy recreates it)"
+                return None
             weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-            actual = Release(
+            return Release(
                 r.function_arn,
                 r.alias,
                 str(alias["FunctionVersion"]),
+                r.previous,
                 canary=next(iter(weights), None),
                 weight=float(next(iter(weights.values()))) if weights else None,
             )
-            if (actual.current, actual.routing) != (r.current, r.routing):
-                return (
+
+        return dict(zip(names, self.aws.map(one, names), strict=True))
+
+    def drift(self, releases: Mapping[str, Release]) -> List[str]:
+        """A line per alias that no longer routes as recorded (moved by hand, deleted)."""
+        out = []
+        for name, actual in self.routes(releases).items():
+            r = releases[name]
+            if actual is None:
+                out.append(f"alias {r.alias} of {r.function_name} is missing (deploy recreates it)")
+            elif (actual.current, actual.routing) != (r.current, r.routing):
+                out.append(
                     f"alias of {r.function_name} routes {actual.describe()}, the stage "
                     f"deployed {r.describe()} (moved by hand?)"
                 )
-            return None
-
-        return [line for line in self.aws.map(one, names) if line]
+        return out
 
 
 def release_lines(releases: Mapping[str, Release], title: str) -> List[str]:

@@ -241,6 +241,26 @@ def pool_problems(stage_wiring: StageWiring) -> List[str]:
     return problems
 
 
+def alias_lines(stage_wiring: StageWiring) -> List[str]:
+    """``status``: each trigger function's alias, its versions and weights (none without alias)."""
+    rollout = stage_rollout(stage_wiring)
+    if rollout is None:
+        return []
+    releases = load_releases(stage_wiring.project_dir, stage_wiring.stage)
+    if not releases:
+        return [f"Alias {rollout.alias}: not deployed yet"]
+    rows = [("FUNCTION", "ALIAS", "PREVIOUS")]
+    for name, actual in sorted(rollout.routes(releases).items()):
+        r = releases[name]
+        routing = actual.describe() if actual else f"{r.alias}: MISSING"
+        rows.append((r.function_name, routing, r.previous or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return [f"Aliases ({rollout.alias}):"] + [
+        "  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
 # -- commands ----------------------------------------------------------------------------
 
 

@@ -181,6 +181,12 @@ def test_canary_promote_and_rollback_mid_canary(tmp_path, run_cli, recorder, h) 
     assert all(_alias(f) == {"version": "1", "weights": {"2": 0.1}} for f in FUNCTIONS)
     assert "chalice-cognito promote --stage dev" in result.out
     assert "chalice-cognito rollback --stage dev" in result.out
+    # status shows each function's alias, versions and weights
+    status = run_cli(project, "status", "--stage", "dev")
+    assert status.exit_code == 0, status.err + status.out
+    assert "Aliases (live):" in status.out
+    row = next(ln.split(None, 1) for ln in status.out.splitlines() if "tiny-dev-pre_sign_up " in ln)
+    assert row[1].split("  ")[0] == "live -> 1 (90%), 2 (10%, canary)", status.out
 
     recorder.clear()
     result = run_cli(project, "promote", "--stage", "dev")
