@@ -41,6 +41,12 @@ re-run (pool, functions with code, configuration, tags and permissions, roles
 and their policies, both records) makes the same re-run, so it is re-run once:
 kills before consecutive reads leave the same state.
 
+The same starting states serve a fault walk: each write of the wiring and each
+held-back DeleteFunction is answered 500, dropped before the server sees it,
+or applied with its answer lost.  The run must either succeed and leave
+exactly the clean run's state, or fail with one line (exit 1, no traceback)
+after which a re-run converges; the invariants hold throughout.
+
 A walk's findings are printed (``-s``): kills walked, states with a loss.
 Losses caused by known defects outside this suite are listed in
 :data:`KNOWN_LOSSES` (each with its cause); a known loss that stops happening
@@ -455,3 +461,72 @@ def test_walk_covers_a_function_created_and_one_deleted(chain: Chain) -> None:
     operations, _ = chain.clean["changed-deploy"]
     assert "CreateFunction" in operations and "DeleteFunction" in operations
     assert operations.index("UpdateUserPool") < operations.index("DeleteFunction")
+
+
+# -- failed and lost writes ------------------------------------------------------------
+
+#: the writes of the wiring and of the held-back deletions (Chalice's own create/update
+#: calls go through its client's standard retries, as in stock Chalice)
+FAULTED_WRITES = ("UpdateUserPool", "AddPermission", "RemovePermission", "DeleteFunction")
+
+#: a 500, a connection lost before the server saw the request, and one lost after it applied it
+#: (the proxy answers a resent AddPermission 409 "already exists", as Lambda does, not moto)
+FAULTS = ("error", "drop", "drop_after")
+
+
+def fault_and_rerun(chain: Chain, name: str, index: int, fault: str) -> List[str]:
+    """One faulted write: the run succeeds or fails with one line; either way it converges."""
+    command, _ = COMMANDS[name]
+    saved, records, source = chain.starts[name]
+    world, project = chain.world, chain.project
+    world.state.restore(saved)
+    _restore_records(project, records)
+    (project / "app.py").write_text(source)
+    world.proxy.reset()
+    world.proxy.add(Rule(fault, index=index))
+    first = world.run(project, command, "--stage", "dev")
+    losses = [f"faulted run: {p}" for p in invariants(chain)]
+    if first.exit_code not in (0, 1):
+        losses.append(f"faulted run crashed (exit {first.exit_code}): {first.err[-300:]}")
+    if first.exit_code == 1 and "Traceback" in first.err:
+        losses.append("faulted run printed a traceback")
+    if first.exit_code != 0:
+        losses += rerun_losses(chain, name)
+        return losses
+    converged = fingerprint(chain)
+    clean = chain.clean[name][1]
+    if converged != clean:
+        differs = {k: converged.get(k) for k in clean if clean[k] != converged.get(k)}
+        losses.append(
+            f"the faulted run exited 0 but left another state than the clean run: {differs}"
+        )
+    return losses
+
+
+def _fault_cases() -> List[Any]:
+    return [
+        pytest.param(name, fault, operation, id=f"{name}-{fault}-{operation}")
+        for name in COMMANDS
+        for fault in FAULTS
+        for operation in FAULTED_WRITES
+    ]
+
+
+@pytest.mark.parametrize(("name", "fault", "operation"), _fault_cases())
+def test_a_failed_or_lost_write_then_rerun_converges(
+    chain: Chain, name: str, fault: str, operation: str
+) -> None:
+    """Every ``operation`` of the command answered 500, dropped, or applied and its answer lost."""
+    operations, _ = chain.clean[name]
+    indexes = [i for i, op in enumerate(operations, start=1) if op == operation]
+    if not indexes:
+        pytest.skip(f"{name} makes no {operation}")
+    lossy = {
+        f"{fault} #{index} {operation}": losses
+        for index in indexes
+        if (losses := fault_and_rerun(chain, name, index, fault))
+    }
+    print(f"\n[fault walk] {name} {fault} {operation}: {len(indexes)} faulted, {len(lossy)} lost")
+    for case, losses in lossy.items():
+        print(f"  {case}: {'; '.join(losses)[:600]}")
+    assert not lossy
