@@ -257,7 +257,6 @@ class Rollout:
             current = str(alias["FunctionVersion"])
             weights = dict((alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})
             canary = next(iter(weights), None)
-            routed = canary or current
             previous = known.previous if known and known.current == current else None
             if previous is None and known and known.current != current:
                 previous = known.current
@@ -272,20 +271,23 @@ class Rollout:
             if known is not None and (current, base.routing) != (known.current, known.routing):
                 # The alias was moved by hand: if the code is what the record
                 # routes, put the recorded routing back (drift repaired).
-                routed = known.canary or known.current
                 frozen = self._call(
-                    arn, "GetFunctionConfiguration", FunctionName=arn, Qualifier=routed
+                    arn,
+                    "GetFunctionConfiguration",
+                    FunctionName=arn,
+                    Qualifier=known.canary or known.current,
                 )
                 if _fingerprint(frozen) == _fingerprint(latest):
                     repaired = replace(known, function_arn=arn, action="repaired")
                     self._route(repaired)
                     return repaired
-            else:
-                frozen = self._call(
-                    arn, "GetFunctionConfiguration", FunctionName=arn, Qualifier=routed
-                )
-                if _fingerprint(frozen) == _fingerprint(latest):
-                    return base
+            # what the alias routes to now (its canary first) may hold this code already
+            # (a run stopped between its UpdateAlias and the record): nothing to publish
+            frozen = self._call(
+                arn, "GetFunctionConfiguration", FunctionName=arn, Qualifier=base.canary or current
+            )
+            if _fingerprint(frozen) == _fingerprint(latest):
+                return base
         published = self._call(
             arn, "PublishVersion", FunctionName=arn, CodeSha256=latest["CodeSha256"]
         )

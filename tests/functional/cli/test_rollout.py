@@ -392,3 +392,62 @@ def test_a_cold_start_above_half_the_budget_is_flagged() -> None:
     assert lines[1].split() == ["tiny-dev-fast", "0.400", "s"]
     assert lines[2].split()[:3] == ["tiny-dev-slow", "2.600", "s"]
     assert lines[2].endswith("WARNING: above 2.5 s")
+
+
+def test_a_failed_alias_update_mid_release_converges_on_the_next_deploy(
+    tmp_path, run_cli, recorder, h, monkeypatch
+) -> None:
+    from chalice_cognito import cli as cli_module
+
+    pool = h.create_pool()
+    canary = {"percent": 10, "minutes": 10}
+    project = _project(h, tmp_path, pool["Id"], h.TINY_APP, alias="live", canary=canary)
+    _deploy(run_cli, project)
+    wired = h.lambda_config(pool["Id"])
+
+    # the next deploy's first UpdateAlias fails (a non-retryable AWS error)
+    failures = ["InvalidParameterValueException"]
+    recording = cli_module.CognitoCLIFactory.create_botocore_session
+
+    class Answer:
+        status_code = 400
+        content = b""
+
+        def __init__(self) -> None:
+            self.headers: Dict[str, str] = {}
+
+    def create(self: Any, *args: Any, **kwargs: Any) -> Any:
+        session = recording(self, *args, **kwargs)
+
+        def before_call(model: Any, **_: Any) -> Any:
+            if model.name == "UpdateAlias" and failures:
+                code = failures.pop()
+                return Answer(), {"Error": {"Code": code, "Message": "injected"}}
+            return None
+
+        session.register("before-call.lambda.UpdateAlias", before_call)
+        return session
+
+    monkeypatch.setattr(cli_module.CognitoCLIFactory, "create_botocore_session", create)
+    (project / "app.py").write_text(TINY_APP_CHANGED)
+    failed = run_cli(project, "deploy", "--stage", "dev")
+    assert failed.exit_code != 0
+    assert "UpdateAlias" in failed.err or "injected" in failed.err, failed.err
+    # the pool still invokes the aliases; no alias routes anything but versions 1 and 2
+    assert h.lambda_config(pool["Id"]) == wired
+    assert sorted(_alias(f)["version"] for f in FUNCTIONS) == ["1", "1"]
+
+    _deploy(run_cli, project)
+    for name in FUNCTIONS:
+        # the current version stays, the canary is the new code (moto republishes
+        # after Chalice's UpdateFunctionCode of the same zip; AWS would reuse 2)
+        alias = _alias(name)
+        assert alias["version"] == "1"
+        [(canary, weight)] = alias["weights"].items()
+        assert weight == 0.1
+        code = _lambda().get_function_configuration(FunctionName=f"tiny-dev-{name}")
+        frozen = _lambda().get_function_configuration(
+            FunctionName=f"tiny-dev-{name}", Qualifier=canary
+        )
+        assert frozen["CodeSha256"] == code["CodeSha256"]
+    assert run_cli(project, "verify", "--stage", "dev").exit_code == 0
