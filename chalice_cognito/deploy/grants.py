@@ -380,8 +380,9 @@ class TriggerRolesGraphBuilder(ApplicationGraphBuilder):
     """Chalice's application graph builder, with own roles for the trigger functions with grants.
 
     Pass it as ``application_builder`` of Chalice's ``Deployer`` (a public
-    constructor argument); :meth:`build` is Chalice's, followed by
-    :func:`give_own_roles`.
+    constructor argument; ``chalice-cognito deploy``), or through
+    :func:`packager_trigger_roles` to ``chalice.package`` (``chalice-cognito
+    package``); :meth:`build` is Chalice's, followed by :func:`give_own_roles`.
     """
 
     def __init__(self, function_names: Iterable[str]) -> None:
