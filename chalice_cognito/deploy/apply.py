@@ -78,7 +78,8 @@ def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) 
         if dict(current.get("LambdaConfig") or {}) != dict(plan.lambda_config_before):
             plan = _replan(wiring, plan, wanted, current)  # the pool moved since planning
             continue
-        request = build_update_request(current, plan.lambda_config_after)
+        model = _service_model(wiring, plan)
+        request = build_update_request(current, plan.lambda_config_after, model)
         try:
             wiring.aws.call(
                 "cognito-idp",
@@ -108,13 +109,19 @@ def apply_plan(wiring: Wiring, plan: PoolPlan, wanted: Sequence[WantedTrigger]) 
             plan = _replan(wiring, plan, wanted, seen)
             continue
         _remove_permissions(wiring, plan, writes)
-        drift = settings_drift(request, build_update_request(seen, verified))
+        drift = settings_drift(request, build_update_request(seen, verified, model))
         return _result(plan, writes, rounds, verified, drift)
     raise VerificationError(
         f"User pool {plan.pool.pool_id} kept changing while wiring (another deployment "
         f"writing LambdaConfig at the same time?); gave up after {wiring.max_rounds} attempts.",
         plan,
     )
+
+
+def _service_model(wiring: Wiring, plan: PoolPlan) -> Any:
+    """The cognito-idp model of the client that read the pool (None: fields loads its own)."""
+    client = wiring.aws.client("cognito-idp", plan.pool.region)
+    return getattr(getattr(client, "meta", None), "service_model", None)
 
 
 def _replan(

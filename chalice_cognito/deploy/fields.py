@@ -47,14 +47,15 @@ def _service_model() -> Any:
     return botocore.session.get_session().get_service_model("cognito-idp")
 
 
-@functools.lru_cache(maxsize=1)
-def copyable_fields() -> Tuple[Tuple[str, str], ...]:
+@functools.lru_cache(maxsize=4)
+def copyable_fields(model: Any = None) -> Tuple[Tuple[str, str], ...]:
     """(UpdateUserPool member, UserPoolType member) pairs, from botocore's model.
 
     Every UpdateUserPool input member whose value DescribeUserPool also
-    returns, under the same or a :data:`RENAMED` name.
+    returns, under the same or a :data:`RENAMED` name.  ``model``: the
+    cognito-idp service model (default: loaded from a new botocore session).
     """
-    model = _service_model()
+    model = model if model is not None else _service_model()
     update = model.operation_model("UpdateUserPool").input_shape
     described = model.shape_for("UserPoolType")
     pairs = []
@@ -85,13 +86,18 @@ def _member(shape: Any, key: str) -> Any:
 
 
 def build_update_request(
-    described: Mapping[str, Any], lambda_config: Mapping[str, Any]
+    described: Mapping[str, Any], lambda_config: Mapping[str, Any], model: Any = None
 ) -> Dict[str, Any]:
-    """The UpdateUserPool parameters: ``described`` as-is, except ``LambdaConfig``."""
-    model = _service_model()
+    """The UpdateUserPool parameters: ``described`` as-is, except ``LambdaConfig``.
+
+    ``model``: the cognito-idp service model, e.g. the one the client that
+    read the pool already loaded (``client.meta.service_model``), so a deploy
+    does not make a botocore session and parse the model a second time.
+    """
+    model = model if model is not None else _service_model()
     update = model.operation_model("UpdateUserPool").input_shape
     request: Dict[str, Any] = {}
-    for name, source in copyable_fields():
+    for name, source in copyable_fields(model):
         if name == "LambdaConfig" or source not in described:
             continue
         value = _filter(described[source], update.members[name])

@@ -85,6 +85,9 @@ class StageWiring:
             _recorded_function_arns(project_dir, stage)
         )
         self.pools: Dict[str, PoolRef] = {}
+        #: DescribeUserPool's answer per pool id, read once when resolving: every
+        #: plan of this command starts from it (see :meth:`plans`).
+        self.described: Dict[str, Dict[str, Any]] = {}
         #: Pools of the ownership record found deleted (forgotten; saved by wire/detach_all).
         self.gone: List[str] = []
         self.warn = warn
@@ -98,12 +101,14 @@ class StageWiring:
         return bool(self.registrations or self.cognito.pools or self.state.pools)
 
     def resolve(self) -> Dict[str, PoolRef]:
-        """Resolve every configured pool (reads only); fails early on a missing pool."""
+        """Resolve every configured pool (reads only); fails early on a missing pool.
+
+        One DescribeUserPool per pool, kept in :attr:`described` for the plans.
+        """
         if not self.pools:
-            self.pools = {
-                alias: self.wiring.resolve_pool(settings)
-                for alias, settings in self.cognito.pools.items()
-            }
+            read = {alias: self.wiring.read_pool(s) for alias, s in self.cognito.pools.items()}
+            self.described.update({ref.pool_id: described for ref, described in read.values()})
+            self.pools = {alias: ref for alias, (ref, _) in read.items()}
         return self.pools
 
     def _alias_of(self, registration: TriggerRegistration) -> str:
@@ -163,7 +168,7 @@ class StageWiring:
             if ref.pool_id == pool_id:
                 return ref
         try:
-            return self.wiring.resolve_pool(pool_id)
+            ref, described = self.wiring.read_pool(pool_id)
         except PoolNotFoundError:
             record = self.state.pools[pool_id]
             where = f" (alias {record.alias})" if record.alias else ""
@@ -182,6 +187,8 @@ class StageWiring:
                 PoolRef(pool_id, record.region, record.pool_arn, ""), Ownership()
             )
             return None
+        self.described[ref.pool_id] = described
+        return ref
 
     def plans(
         self,
@@ -194,6 +201,13 @@ class StageWiring:
         ``predicted``: ARNs of functions about to be created; the planner is told
         they exist (with no resource policy yet) instead of refusing them.
         ``created``: ARNs of functions created moments ago (no GetPolicy read).
+
+        Every plan starts from the pool as :meth:`resolve` read it, so a
+        command reads each pool once before writing: a deploy's preflight
+        plan and its wiring plan (made after Chalice's deploy) share that
+        read.  Safe however old it is: the update is built from a new read
+        made after the permission writes, and :mod:`.apply` re-plans when
+        LambdaConfig moved since.
         """
         out = []
         wanted = self.wanted(function_arns)
@@ -213,6 +227,7 @@ class StageWiring:
                             wanted[alias],
                             owned,
                             options,
+                            described=self.described.get(pool.pool_id),
                             without_policy=created,
                             recognise=self.known_functions,
                         ),
@@ -220,7 +235,18 @@ class StageWiring:
                 )
         for pool in self._orphans():
             owned = self.state.ownership(pool.pool_id)
-            out.append(("", self.wiring.plan(pool, (), owned, recognise=self.known_functions)))
+            out.append(
+                (
+                    "",
+                    self.wiring.plan(
+                        pool,
+                        (),
+                        owned,
+                        described=self.described.get(pool.pool_id),
+                        recognise=self.known_functions,
+                    ),
+                )
+            )
         return out
 
     def _plan_ahead(
@@ -242,6 +268,7 @@ class StageWiring:
             wanted,
             owned,
             options,
+            described=self.described.get(pool.pool_id),
             assume_exist=predicted,
             without_policy=[*involved, *self.known_functions],
             recognise=self.known_functions,

@@ -33,7 +33,7 @@ Imports: stdlib, boto3/botocore and the catalogue only (runs in the custom-resou
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import chalice_cognito.deploy.apply as _apply
 import chalice_cognito.deploy.plan as _plan
@@ -149,11 +149,22 @@ class Wiring:
         several raise (:class:`PoolNotFoundError` / :class:`AmbiguousPoolError`,
         the latter listing every matching id).  Never picks "the first match".
         """
+        return self.read_pool(settings)[0]
+
+    def read_pool(self, settings: Union[PoolSettings, str]) -> Tuple[PoolRef, Dict[str, Any]]:
+        """:meth:`resolve_pool`, plus the DescribeUserPool ``UserPool`` it read.
+
+        The description can be handed to :meth:`plan` (``described=``) so a
+        command reads the pool once to resolve and plan it.  Planning on an
+        older read is safe: :meth:`apply` builds the update from a new read
+        made after the permission writes and re-plans if LambdaConfig moved.
+        """
         if isinstance(settings, str):
             settings = PoolSettings(alias="default", user_pool_id=settings)
         if settings.user_pool_id:
             region = region_from_pool_id(settings.user_pool_id) or settings.region
-            return pool_ref_from_described(self.aws.describe_pool(settings.user_pool_id, region))
+            described = self.aws.describe_pool(settings.user_pool_id, region)
+            return pool_ref_from_described(described), described
         name = settings.user_pool_name
         if not name:
             raise ConfigError(
@@ -171,7 +182,8 @@ class Wiring:
                 f"{', '.join(matches)}. Set user_pool_id to the one to use.",
                 matches,
             )
-        return pool_ref_from_described(self.aws.describe_pool(matches[0], region))
+        described = self.aws.describe_pool(matches[0], region)
+        return pool_ref_from_described(described), described
 
     def describe(self, pool: PoolRef) -> Dict[str, Any]:
         """DescribeUserPool's ``UserPool`` for ``pool``."""

@@ -238,3 +238,22 @@ def test_redeploy_of_an_unchanged_app_makes_no_wiring_write(tmp_path, run_cli, r
     writes = {"UpdateUserPool", "AddPermission", "RemovePermission"} & set(recorder.names())
     assert writes == set()
     assert "DescribeUserPool" in recorder.names()  # it did look
+
+
+def test_a_new_stage_reads_its_pool_three_times(tmp_path, run_cli, recorder, h) -> None:
+    """Resolve (shared by the preflight plan and the wiring plan), then apply's two reads.
+
+    The read the update is built from comes after the permission writes (the
+    engine's rule), and a verifying read follows the update.
+    """
+    pool = h.create_pool()
+    project = h.write_project(
+        tmp_path / "tiny", h.TINY_APP, {"dev": {"cognito": {"user_pool_id": pool["Id"]}}}
+    )
+    result = run_cli(project, "deploy", "--stage", "dev")
+    assert result.exit_code == 0, result.err + result.out
+    names = [n for n in recorder.names() if n in ("DescribeUserPool", "UpdateUserPool")]
+    assert names == ["DescribeUserPool", "DescribeUserPool", "UpdateUserPool", "DescribeUserPool"]
+    last_add = max(i for i, n in enumerate(recorder.names()) if n == "AddPermission")
+    reads = [i for i, n in enumerate(recorder.names()) if n == "DescribeUserPool"]
+    assert reads[0] < recorder.index("CreateFunction") < last_add < reads[1]
