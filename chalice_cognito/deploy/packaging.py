@@ -755,9 +755,12 @@ class CognitoBuildStage(BuildStage):
         stock: BuildStage,
         extra_steps: Sequence[BaseDeployStep] = (),
         packagers: Sequence[CognitoPackager] = (),
+        before_stock: Sequence[BaseDeployStep] = (),
     ) -> None:
         super().__init__(steps=list(extra_steps))
-        self._packaging = BuildStage(steps=[packaging])
+        # ``before_stock``: steps that fill in what the stock stage would
+        # otherwise compute per resource (:class:`.app_policy.OneAppPolicy`).
+        self._packaging = BuildStage(steps=[packaging, *before_stock])
         self._stock = stock
         #: the stage's packagers (one, or the app-only + layer pair of ``automatic_layer``)
         self.packagers = tuple(packagers)
@@ -812,7 +815,11 @@ def create_build_stage(
         packagers = [CognitoLambdaDeploymentPackager(**packager_args)]
         step = DeploymentPackager(packager=cast(Any, packagers[0]))
     stock = chalice_deployer.create_build_stage(osutils, ui, swagger_gen, config)
-    return CognitoBuildStage(step, stock, extra_steps, packagers)
+    from chalice_cognito.deploy.app_policy import OneAppPolicy
+
+    return CognitoBuildStage(
+        step, stock, extra_steps, packagers, before_stock=[OneAppPolicy(osutils)]
+    )
 
 
 @contextlib.contextmanager
