@@ -18,6 +18,9 @@ shared, so compare ratios, not absolute times):
   uploaded once per deploy; the functions get the app's code only); moto does
   not implement GetLayerVersionByArn, which a re-deploy with a layer calls, so
   that row is not measured;
+* ``--attribute`` adds new stages (no layer) with ``trigger_roles: "shared"``,
+  ``precompile_bytecode: false`` and both, against the same stock new stages:
+  what each default costs (not part of the verdict);
 * ``--build`` adds a first deploy that builds its zip (pip from pip's cache,
   plus chalice-cognito's bytecode step), not part of the goal.
 
@@ -48,10 +51,22 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 REPEATS = 5
 GOAL = 1.2
+#: ``--attribute``: new stages (no layer) with one default turned off each, to
+#: show what each default costs; not part of the verdict
+ATTRIBUTION: Dict[str, Dict[str, Any]] = {
+    "-shared": {"trigger_roles": "shared"},
+    "-nobc": {"precompile_bytecode": False},
+    "-shared-nobc": {"trigger_roles": "shared", "precompile_bytecode": False},
+}
 
 
 def _env(endpoint: str) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CHALICE_COGNITO_"))}
+    # Both commands import their modules from bytecode, as installed packages
+    # do: with PYTHONDONTWRITEBYTECODE set (a development shell), Chalice's
+    # site-packages modules have their pyc files but chalice-cognito's source
+    # checkout would be compiled again on every run (~0.1 s CPU on one side only).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
@@ -85,7 +100,9 @@ def _deploy(command: str, stage: str, project: Path, env: Dict[str, str]) -> Tup
     return elapsed, used
 
 
-def _project(root: Path, pool_ids: List[str], key_arn: str, repeats: int) -> Path:
+def _project(
+    root: Path, pool_ids: List[str], key_arn: str, repeats: int, attribute: bool = False
+) -> Path:
     project = root / "shop"
     project.mkdir()
     shutil.copy(ROOT / "app.py", project / "app.py")
@@ -113,14 +130,18 @@ def _project(root: Path, pool_ids: List[str], key_arn: str, repeats: int) -> Pat
     stages["cogconfirm"] = {"automatic_layer": True, **confirm}
     stages["build"] = {}
     stages["cogbuild"] = cognito()
+    for suffix, extra in ATTRIBUTION.items() if attribute else ():
+        stages[f"cogwarm{suffix}"] = cognito(**extra)
+        for i in range(repeats):
+            stages[f"cog{i}{suffix}"] = cognito(**extra)
     config = {"version": "2.0", "app_name": "shop", "stages": stages}
     (project / ".chalice" / "config.json").write_text(json.dumps(config, indent=2))
     return project
 
 
 #: how many user pools _project's stages wire
-def _pool_count(repeats: int) -> int:
-    return 2 * (1 + repeats) + 2
+def _pool_count(repeats: int, attribute: bool = False) -> int:
+    return 2 * (1 + repeats) + 2 + (len(ATTRIBUTION) * (1 + repeats) if attribute else 0)
 
 
 def _empty_zip_cache(project: Path) -> Path:
@@ -129,7 +150,7 @@ def _empty_zip_cache(project: Path) -> Path:
     return project
 
 
-def main(repeats: int = REPEATS, build: bool = False) -> None:
+def main(repeats: int = REPEATS, build: bool = False, attribute: bool = False) -> None:
     import logging
 
     import boto3
@@ -165,14 +186,21 @@ def main(repeats: int = REPEATS, build: bool = False) -> None:
             clients["cognito-idp"].create_user_pool(
                 PoolName=f"shop-bench-{i}", UserPoolTier="ESSENTIALS"
             )["UserPool"]["Id"]
-            for i in range(_pool_count(repeats))
+            for i in range(_pool_count(repeats, attribute))
         ]
         key_arn = clients["kms"].create_key()["KeyMetadata"]["Arn"]
         with tempfile.TemporaryDirectory(prefix="bench-deploy-") as tmp:
-            project = _project(Path(tmp), pool_ids, key_arn, repeats)
+            project = _project(Path(tmp), pool_ids, key_arn, repeats, attribute)
             for suffix in ("", "-layer"):  # build every zip once (pip's cache warmed too)
                 _deploy("chalice", f"warm{suffix}", project, env)
                 _deploy("chalice-cognito", f"cogwarm{suffix}", project, env)
+            variants = {  # --attribute: each default turned off, interleaved with the rest
+                suffix: "attribution: new stage, "
+                + ", ".join(f"{k} {json.dumps(v)}" for k, v in extra.items())
+                for suffix, extra in (ATTRIBUTION.items() if attribute else ())
+            }
+            for suffix in variants:
+                _deploy("chalice-cognito", f"cogwarm{suffix}", project, env)  # its zip
             for suffix, label in (("", ""), ("-layer", ", automatic_layer")):
                 for i in range(repeats):
                     timed(f"new stage, cached zips{label}", "chalice", f"plain{i}{suffix}", project)
@@ -182,6 +210,8 @@ def main(repeats: int = REPEATS, build: bool = False) -> None:
                         f"cog{i}{suffix}",
                         project,
                     )
+                    for variant, row in variants.items() if not suffix else ():
+                        timed(row, "chalice-cognito", f"cog{i}{variant}", project)
                 if suffix:  # moto has no GetLayerVersionByArn, which a layer re-deploy calls
                     continue
                 for _ in range(repeats):
@@ -192,6 +222,8 @@ def main(repeats: int = REPEATS, build: bool = False) -> None:
                         f"cog0{suffix}",
                         project,
                     )
+            for row in variants.values():  # against the same stock new stages
+                rows[row]["chalice"] = rows["new stage, cached zips"]["chalice"]
             # a new stage, so the wiring writes the pool and confirms the write
             confirm = _deploy("chalice-cognito", "cogconfirm", project, env)
             if build:
@@ -246,5 +278,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=REPEATS, help="runs per measurement")
     parser.add_argument("--build", action="store_true", help="also time deploys that build zips")
+    parser.add_argument(
+        "--attribute",
+        action="store_true",
+        help='also new stages with trigger_roles "shared" and/or precompile_bytecode false',
+    )
     arguments = parser.parse_args()
-    main(arguments.repeats, arguments.build)
+    main(arguments.repeats, arguments.build, arguments.attribute)
