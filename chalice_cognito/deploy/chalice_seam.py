@@ -152,7 +152,7 @@ PUBLIC_SEAMS: Tuple[Audited, ...] = (
         signature="(config, options, package_format='cloudformation', template_format='json', merge_template=None)",
         source_sha256="73f87609b091197128d329d7d889cde959ba42c57707e0794b2f3c43914db5d5",
         used_by="packaging.cognito_packaging (package command, CDK construct); "
-        "grants.packager_trigger_roles (package command)",
+        "grants.packager_trigger_roles (package command, CDK construct)",
         recheck=(
             "create_app_packager still builds its stage by calling the module-level "
             "create_build_stage (swapped for the command) with (osutils, ui, swagger, config), "

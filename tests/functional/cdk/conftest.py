@@ -108,11 +108,11 @@ class Synth:
         return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
 
 
-def write_project(root: Path) -> Path:
+def write_project(root: Path, config: Dict[str, Any] = CONFIG) -> Path:
     (root / ".chalice").mkdir(parents=True)
     (root / "app.py").write_text(textwrap.dedent(APP))
     (root / "requirements.txt").write_text("")
-    (root / ".chalice" / "config.json").write_text(json.dumps(CONFIG, indent=2))
+    (root / ".chalice" / "config.json").write_text(json.dumps(config, indent=2))
     (root / ".chalice" / "pre-token-policy.json").write_text(json.dumps(PRE_TOKEN_POLICY))
     return root
 
@@ -121,8 +121,13 @@ def _logical_id(stack: Any, construct: Any) -> str:
     return str(stack.get_logical_id(construct.node.default_child))
 
 
-def synthesize(root: Path, construct_class: Any) -> Iterator[Synth]:
-    """Build the project under ``root``, a stack with it and two pools; synth once."""
+def synthesize(
+    root: Path, construct_class: Any, config: Dict[str, Any] = CONFIG
+) -> Iterator[Synth]:
+    """Build the project under ``root``, a stack with it and two pools; synth once.
+
+    The stack is named ``Shop``: the stage the construct packages (its scope's name).
+    """
     import aws_cdk as cdk
     from aws_cdk import aws_cognito as cognito
     from aws_cdk import aws_kms as kms
@@ -130,7 +135,7 @@ def synthesize(root: Path, construct_class: Any) -> Iterator[Synth]:
 
     from chalice_cognito.cdk import add_triggers
 
-    project = write_project(root / "runtime")
+    project = write_project(root / "runtime", config)
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)  # chalice.cdk writes chalice.out/ into the working directory
         mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -165,6 +170,15 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
     from chalice_cognito.cdk import Chalice
 
     yield from synthesize(tmp_path_factory.mktemp("cdk"), Chalice)
+
+
+@pytest.fixture(scope="module")
+def shared_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    """The plugin's construct with ``"trigger_roles": "shared"`` in the stage's cognito section."""
+    from chalice_cognito.cdk import Chalice
+
+    config = {**CONFIG, "stages": {"Shop": {"cognito": {"trigger_roles": "shared"}}}}
+    yield from synthesize(tmp_path_factory.mktemp("shared"), Chalice, config)
 
 
 @pytest.fixture(scope="module")
