@@ -368,7 +368,8 @@ def deploy(
     # creates at import time (boto3 clients) sees the emulator's settings.
     app_name = str(factory.load_project_config().get("app_name") or "app")
     region, pools = emulated_pools(cognito, app_name, stage, DEFAULT_REGION)
-    cognito = CognitoConfig(stage=stage, pools=pools)
+    # the stage's other settings (alias, canary, alarms, trigger_roles...) stay as configured
+    cognito = dataclasses.replace(cognito, pools=pools)
     factory.profile = None  # never read a real profile while the emulator is active
     forget_ephemeral(factory.project_dir, stage)
     aws = EmbeddedAWS(region=region)
@@ -399,7 +400,7 @@ def deploy(
                     )
                     pools[alias] = dataclasses.replace(settings, kms_key_arn=key)
                     click.echo(f"KMS key for the custom senders in the emulator: {key}")
-            cognito = CognitoConfig(stage=stage, pools=pools)
+            cognito = dataclasses.replace(cognito, pools=pools)
             _deploy(
                 ctx,
                 autogen_policy,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 from botocore.exceptions import ClientError
 
@@ -108,6 +108,44 @@ def story(cognito: Any, echo: Callable[[str], None], prefix: str = "demo-") -> N
     echo(f"   signed in; now in the pool as {user['Username']} ({user['UserStatus']})")
 
 
+def wiring_lines(cognito: Any) -> List[str]:
+    """One line per trigger of the pool: the ARN it invokes and, for an alias, its version.
+
+    A trigger wired to the unqualified function runs ``$LATEST``: a deploy is
+    live at once, with no version to roll back to; the closing line says how
+    to turn the ``alias`` on.
+    """
+    slots = {
+        key: value["LambdaArn"] if isinstance(value, dict) else value
+        for key, value in cognito.lambda_config.items()
+        if key != "KMSKeyID"
+    }
+    if "PreTokenGenerationConfig" in slots:  # the legacy key holds the same ARN
+        slots["PreTokenGeneration"] = slots.pop("PreTokenGenerationConfig")
+    lam: Any = None
+    lines, unqualified = ["Triggers wired in the pool (ARN, what it runs):"], []
+    width = max((len(k) for k in slots), default=0)
+    for trigger, arn in sorted(slots.items()):
+        parts = str(arn).split(":")
+        if len(parts) == 8:
+            lam = lam or cognito.client("lambda")
+            alias = lam.get_alias(FunctionName=":".join(parts[:7]), Name=parts[7])
+            weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+            canary = "".join(f", version {v} at {w:.0%}" for v, w in sorted(weights.items()))
+            runs = f"alias {parts[7]} -> version {alias['FunctionVersion']}{canary}"
+        else:
+            unqualified.append(trigger)
+            runs = "$LATEST, unqualified"
+        lines.append(f"  {trigger.ljust(width)}  {arn}  ({runs})")
+    if unqualified:
+        lines.append(
+            "  unqualified triggers run $LATEST: a deploy is live at once, with no version "
+            'to roll back to; add "alias": "live" to the stage\'s cognito config to publish '
+            "versions behind an alias (see docs: Shipping trigger changes safely)."
+        )
+    return lines
+
+
 def _emailed_code(cognito: Any) -> Optional[str]:
     """The code CreateAuthChallenge drew (a user reads it in the email the trigger sent)."""
     for item in reversed(cognito.invocations):
@@ -137,6 +175,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         echo(f"Local Cognito on {cognito.endpoint_url}, pool {cognito.user_pool_id}")
         for line in cognito.not_emulated:
             echo(f"  not emulated: {line}")
+        for line in wiring_lines(cognito):
+            echo(line)
         story(cognito, echo)
     echo("\nLocal Cognito stopped.")
     return 0

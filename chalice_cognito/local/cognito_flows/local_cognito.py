@@ -348,7 +348,8 @@ class LocalCognito:
                             f"custom senders of {settings.user_pool_name}",
                         )
                         pools[alias] = dataclasses.replace(settings, kms_key_arn=key)
-                cognito = CognitoConfig(stage=self.stage, pools=pools)
+                # the stage's other settings (alias, trigger_roles...) stay as configured
+                cognito = dataclasses.replace(cognito, pools=pools)
                 ctx = click.Context(
                     cognito_cli.cli,
                     obj={"project_dir": self.project_dir, "debug": False, "factory": factory},

@@ -23,12 +23,19 @@ def test_local_deploy_wires_every_trigger(deployed_example) -> None:
     for spec in TRIGGERS:
         line = next(ln for ln in table.splitlines() if f" {spec.name} " in ln)
         assert "shop-local-" in line and "attach" in line and "added" in line, line
+        # the local stage publishes behind "alias": "live": the pool invokes the alias
+        assert ":live " in line, line
+    versions = out.split("Versions (alias live):", 1)[1].splitlines()[2:15]
+    assert all("live -> 1" in ln and "created" in ln for ln in versions), versions
+    # "lambda_timeout": 5 in the example's config: no warning about Cognito's 5 s budget
+    assert "lambda_timeout" not in result.err, result.err
     assert "Embedded local AWS stopped" in out
 
 
 def test_smoke_ran_every_handler_as_lambda_would(deployed_example) -> None:
     out = deployed_example.result.out
-    smoke = out.split("Smoke test of ", 1)[1]
+    # the smoke report ends where the alias's versions are listed
+    smoke = out.split("Smoke test of ", 1)[1].split("\nVersions (alias", 1)[0]
     lines = [ln.strip() for ln in smoke.splitlines() if "->" in ln]
     # One line per trigger, plus the project's own event (.chalice/smoke-events/).
     assert len(lines) == len(TRIGGERS) + 1

@@ -107,6 +107,23 @@ def test_demo_story_prints_each_trigger_as_it_fires(cognito: LocalCognito) -> No
     assert "Demo-Passw0rd!" not in text and "Legacy-Passw0rd!" not in text
 
 
+def test_demo_shows_each_trigger_wired_to_the_live_alias(cognito: LocalCognito) -> None:
+    """``make demo``'s line per trigger: the example's local stage has ``"alias": "live"``."""
+    from chalice_cognito.local.cognito_flows.demo import wiring_lines
+
+    lines = wiring_lines(cognito)
+    triggers = [ln for ln in lines[1:] if ln.startswith("  ") and ":function:" in ln]
+    # every wired slot once (PreTokenGeneration's two LambdaConfig keys are one trigger)
+    assert len(triggers) == 13, lines
+    for line in triggers:
+        assert line.split()[1].endswith(":live") and line.endswith("(alias live -> version 1)")
+    assert not [ln for ln in lines if "unqualified" in ln], lines
+    # ...and what the demo's triggers run is that alias: a sign-up fires through it
+    idp = cognito.client("cognito-idp")
+    sign_up(cognito, idp, "alias-check", "alias-check@example.com")
+    assert "PreSignUp_SignUp" in sources(cognito)
+
+
 def test_start_reports_what_cannot_be_emulated(cognito: LocalCognito) -> None:
     assert cognito.endpoint_url.startswith("http://127.0.0.1:")
     assert cognito.user_pool_id and cognito.client_id
