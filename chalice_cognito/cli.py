@@ -514,8 +514,7 @@ def _deploy(
     for package in deployer.deployment_packages:
         # what each deploy uploads (once per function, or once for the layer)
         click.echo(f"Deployment package {packaging.package_size(package).summary()}")
-    results: List[PoolResult] = deployer.post_deploy_result or []
-    _echo_results(results, "Cognito triggers:")
+    # (the triggers table was printed by post_deploy, right after the wiring)
     _echo_grants(grants_step.results if grants_step is not None else [])
     for warning in grants_step.warnings if grants_step is not None else []:
         click.echo(f"Warning: {warning}", err=True)

@@ -39,5 +39,6 @@ def test_deploy_prints_the_wiring_table_before_the_held_back_deletions(
     assert "Deleting function" in out, out
     table = out.index("Cognito triggers:")
     assert table < out.index("Deleting function"), out
+    assert out.count("Cognito triggers:") == 1, out  # printed once, not again at the end
     # the wiring table itself: the new function attached, the dropped slot detached
     assert "validate_sign_up" in out[table:] and "PostConfirmation" in out[table:]
