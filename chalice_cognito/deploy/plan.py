@@ -208,7 +208,8 @@ def recognise_owned(
 
 #: What happens to one slot: (who holds it now, how it fits the declaration) -> action.
 #:
-#: Holder: ``empty``; ``ours`` (the function our record says we put there);
+#: Holder: ``empty``; ``ours`` (the function our record says we put there,
+#: under any qualifier: ``fn``, ``fn:live``, ``fn:3``);
 #: ``other`` (anything else: another owner's function, or ours without a record).
 #: Fit: ``undeclared`` (not declared, but recorded as ours), ``exact`` (holds
 #: exactly the declared function and version, legacy key consistent), ``version``
@@ -252,7 +253,7 @@ def decide_slot(
     if declared is None and mine is None:
         return None
     current, current_version = read_slot(spec, config)
-    holder = "empty" if current is None else "ours" if current == mine else "other"
+    holder = "empty" if current is None else "ours" if _same_function(current, mine) else "other"
     action = SLOT_ACTIONS[holder, _fit(spec, config, declared, version)]
     if action == "conflict" and options.replace:
         action = "replace"
@@ -263,6 +264,16 @@ def decide_slot(
     if action == "detach":
         return SlotChange(spec.name, action, current, None, current_version, None)
     return SlotChange(spec.name, action, current, current, current_version, current_version)
+
+
+def _same_function(arn: str, mine: Optional[str]) -> bool:
+    """``arn`` is the recorded function under any qualifier (``fn``, ``fn:live``, ``fn:3``).
+
+    A stage moving between unqualified and alias wiring (or a slot rewired by
+    hand to another qualifier of the stage's function) still finds its own
+    function there: an update, not another owner's conflict.
+    """
+    return mine is not None and arn.split(":")[:7] == mine.split(":")[:7]
 
 
 def _fit(

@@ -447,3 +447,32 @@ def test_permission_kept_while_another_owner_still_uses_our_function() -> None:
     assert actions(p) == {"PreSignUp": "detach"}
     assert p.lambda_config_after == {"PostConfirmation": arn("mine")}
     assert p.permission_removes == ()
+
+
+@pytest.mark.parametrize("held", ["fn", "fn:3", "fn:old"])
+def test_the_stage_own_function_under_another_qualifier_is_ours(held: str) -> None:
+    """Recorded ``fn:live``, the slot holds ``fn`` ($LATEST, e.g. rewired by hand) or another
+    qualifier of it: an update of the stage's own slot, no --force needed."""
+    owned = Ownership(slots={"PreSignUp": arn("fn:live")})
+    p = plan(
+        {"PreSignUp": arn(held)},
+        [want("PreSignUp", "fn:live")],
+        owned,
+        policies={arn("fn:live"): [granting()], arn(held): [granting()]},
+    )
+    assert not p.refused
+    assert actions(p) == {"PreSignUp": "update"}
+    assert p.lambda_config_after == {"PreSignUp": arn("fn:live")}
+    assert p.owned_after.slots == {"PreSignUp": arn("fn:live")}
+
+
+def test_the_record_is_ours_under_any_qualifier_when_undeclared() -> None:
+    owned = Ownership(slots={"PreSignUp": arn("fn:live")})
+    p = plan({"PreSignUp": arn("fn")}, [], owned, policies={arn("fn"): [granting()]})
+    assert actions(p) == {"PreSignUp": "detach"} and p.lambda_config_after == {}
+
+
+def test_another_function_with_a_name_starting_alike_is_still_foreign() -> None:
+    owned = Ownership(slots={"PreSignUp": arn("fn:live")})
+    p = plan({"PreSignUp": arn("fn2")}, [want("PreSignUp", "fn:live")], owned)
+    assert p.refused and actions(p) == {"PreSignUp": "conflict"}
