@@ -450,3 +450,30 @@ def test_a_failed_alias_update_mid_release_converges_on_the_next_deploy(
         )
         assert frozen["CodeSha256"] == code["CodeSha256"]
     assert run_cli(project, "verify", "--stage", "dev").exit_code == 0
+
+
+def test_attach_after_detach_rewires_the_alias(tmp_path, run_cli, recorder, h) -> None:
+    """The alias deploy created survives detach; attach wires its ARN back, permission first."""
+    pool = h.create_pool()
+    project = _project(h, tmp_path, pool["Id"], h.TINY_APP, alias="live")
+    _deploy(run_cli, project)
+    detached = run_cli(project, "detach", "--stage", "dev")
+    assert detached.exit_code == 0, detached.err + detached.out
+    assert "PreSignUp" not in h.lambda_config(pool["Id"])
+    assert all(_alias(f) == {"version": "1", "weights": {}} for f in FUNCTIONS)
+
+    recorder.clear()
+    attached = run_cli(project, "attach", "--stage", "dev")
+    assert attached.exit_code == 0, attached.err + attached.out
+    config = h.lambda_config(pool["Id"])
+    assert config["PreSignUp"] == ARN("pre_sign_up") + ":live"
+    assert config["PostConfirmation"] == ARN("post_confirmation") + ":live"
+    # the invoke permission is granted on the alias (Qualifier) before the pool points at it
+    names = recorder.names()
+    assert names.index("AddPermission") < names.index("UpdateUserPool"), names
+    for f in FUNCTIONS:
+        policy = _lambda().get_policy(FunctionName=f"tiny-dev-{f}", Qualifier="live")
+        statement = json.loads(policy["Policy"])["Statement"][0]
+        assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == pool["Arn"]
+        assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == "123456789012"
+    assert run_cli(project, "verify", "--stage", "dev").exit_code == 0
