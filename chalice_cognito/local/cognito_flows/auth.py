@@ -470,30 +470,16 @@ def _token_generation(
     tokens: Dict[str, Any],
     metadata: Optional[Dict[str, str]],
 ) -> Dict[str, Any]:
+    """Fire PreTokenGeneration and re-sign moto's tokens with the response applied."""
     version = flows.token_version(pool)
-    memberships = sorted(
-        moto_seam.groups(user), key=lambda g: (g[2] is None, g[2] if g[2] is not None else 0)
-    )
-    request: Dict[str, Any] = {
-        "userAttributes": flows.event_attributes(user),
-        "groupConfiguration": {
-            "groupsToOverride": [g[0] for g in memberships],
-            "iamRolesToOverride": [g[1] for g in memberships if g[1]],
-            "preferredRole": next((g[1] for g in memberships if g[1]), None),
-        },
-    }
-    if version != "1":
-        request["scopes"] = _claims(tokens["AccessToken"]).get("scope", "").split()
-    if metadata:
-        request["clientMetadata"] = metadata
-    key = "claimsOverrideDetails" if version == "1" else "claimsAndScopeOverrideDetails"
+    key = _details_key(version)
     returned = flows.fire(
         pool,
         "PreTokenGeneration",
         source,
         str(user.username),
         client_id,
-        request,
+        _token_request(flows, user, tokens, metadata, version),
         {key: None},
         version=version,
         check=lambda result: _check_token_response(result, version),
@@ -504,65 +490,133 @@ def _token_generation(
     id_claims = _claims(tokens["IdToken"])
     access_claims = _claims(tokens["AccessToken"])
     if version == "1":
-        _apply(id_claims, details.get("claimsToAddOrOverride"), details.get("claimsToSuppress"))
+        _apply_v1(details, id_claims)
     else:
-        id_part = details.get("idTokenGeneration") or {}
-        access_part = details.get("accessTokenGeneration") or {}
-        _apply(id_claims, id_part.get("claimsToAddOrOverride"), id_part.get("claimsToSuppress"))
-        _apply(
-            access_claims,
-            access_part.get("claimsToAddOrOverride"),
-            access_part.get("claimsToSuppress"),
-        )
-        scopes = access_claims.get("scope", "").split()
-        suppressed = set(access_part.get("scopesToSuppress") or [])
-        scopes = [s for s in scopes if s not in suppressed]
-        scopes += [s for s in access_part.get("scopesToAdd") or [] if s not in scopes]
-        access_claims["scope"] = " ".join(scopes)
+        _apply_v2(details, id_claims, access_claims)
     if "groupOverrideDetails" in details:
-        groups = (details.get("groupOverrideDetails") or {}).get("groupsToOverride") or []
-        for claims in (id_claims, access_claims):
-            if groups:
-                claims["cognito:groups"] = list(groups)
-            else:
-                claims.pop("cognito:groups", None)
-        roles = (details.get("groupOverrideDetails") or {}).get("iamRolesToOverride") or []
-        preferred = (details.get("groupOverrideDetails") or {}).get("preferredRole")
-        if roles:
-            id_claims["cognito:roles"] = list(roles)
-        if preferred:
-            id_claims["cognito:preferred_role"] = preferred
+        _apply_group_override(details.get("groupOverrideDetails") or {}, id_claims, access_claims)
     tokens = dict(tokens)
     tokens["IdToken"] = moto_seam.resign(pool, tokens["IdToken"], id_claims, "id")
     tokens["AccessToken"] = moto_seam.resign(pool, tokens["AccessToken"], access_claims, "access")
     return tokens
 
 
+def _details_key(version: str) -> str:
+    """Where the response's overrides live: V1 has ID token claims only, V2/V3 add scopes."""
+    return "claimsOverrideDetails" if version == "1" else "claimsAndScopeOverrideDetails"
+
+
+def _token_request(
+    flows: Flows,
+    user: Any,
+    tokens: Dict[str, Any],
+    metadata: Optional[Dict[str, str]],
+    version: str,
+) -> Dict[str, Any]:
+    """The event's request: attributes, the user's groups by precedence, V2/V3 scopes."""
+    # Cognito orders groups by precedence, groups without one last.
+    memberships = sorted(
+        moto_seam.groups(user), key=lambda g: (g[2] is None, g[2] if g[2] is not None else 0)
+    )
+    roles = [g[1] for g in memberships if g[1]]
+    request: Dict[str, Any] = {
+        "userAttributes": flows.event_attributes(user),
+        "groupConfiguration": {
+            "groupsToOverride": [g[0] for g in memberships],
+            "iamRolesToOverride": roles,
+            "preferredRole": roles[0] if roles else None,
+        },
+    }
+    if version != "1":
+        request["scopes"] = _claims(tokens["AccessToken"]).get("scope", "").split()
+    if metadata:
+        request["clientMetadata"] = metadata
+    return request
+
+
+def _apply_v1(details: Dict[str, Any], id_claims: Dict[str, Any]) -> None:
+    """V1 response: claims added to / suppressed from the ID token only."""
+    _apply(id_claims, details.get("claimsToAddOrOverride"), details.get("claimsToSuppress"))
+
+
+def _apply_v2(
+    details: Dict[str, Any], id_claims: Dict[str, Any], access_claims: Dict[str, Any]
+) -> None:
+    """V2/V3 response: ID and access token claims, and the access token's scopes."""
+    id_part = details.get("idTokenGeneration") or {}
+    access_part = details.get("accessTokenGeneration") or {}
+    _apply(id_claims, id_part.get("claimsToAddOrOverride"), id_part.get("claimsToSuppress"))
+    _apply(
+        access_claims,
+        access_part.get("claimsToAddOrOverride"),
+        access_part.get("claimsToSuppress"),
+    )
+    access_claims["scope"] = " ".join(
+        _override_scopes(
+            access_claims.get("scope", "").split(),
+            access_part.get("scopesToAdd") or [],
+            access_part.get("scopesToSuppress") or [],
+        )
+    )
+
+
+def _override_scopes(scopes: List[str], add: List[str], suppress: List[str]) -> List[str]:
+    """Suppress first, then add what is not already there (order kept, no duplicates)."""
+    suppressed = set(suppress)
+    kept = [s for s in scopes if s not in suppressed]
+    return kept + [s for s in add if s not in kept]
+
+
+def _apply_group_override(
+    override: Dict[str, Any], id_claims: Dict[str, Any], access_claims: Dict[str, Any]
+) -> None:
+    """groupOverrideDetails: groups replace (or, empty, remove) cognito:groups in both tokens;
+    roles and the preferred role go to the ID token."""
+    groups = override.get("groupsToOverride") or []
+    for claims in (id_claims, access_claims):
+        if groups:
+            claims["cognito:groups"] = list(groups)
+        else:
+            claims.pop("cognito:groups", None)
+    roles = override.get("iamRolesToOverride") or []
+    preferred = override.get("preferredRole")
+    if roles:
+        id_claims["cognito:roles"] = list(roles)
+    if preferred:
+        id_claims["cognito:preferred_role"] = preferred
+
+
 def _check_token_response(result: Dict[str, Any], version: str) -> None:
-    answer = result["response"]
-    key = "claimsOverrideDetails" if version == "1" else "claimsAndScopeOverrideDetails"
-    details = answer.get(key)
+    """Reject what Cognito rejects: a non-object, V1 non-string claims, V2/V3 bad scopes."""
+    details = result["response"].get(_details_key(version))
     if details is None:
         return
     if not isinstance(details, dict):
         raise CognitoError("InvalidLambdaResponseException", "Unrecognizable lambda output")
     if version == "1":
-        for value in (details.get("claimsToAddOrOverride") or {}).values():
-            if not isinstance(value, str):
-                raise CognitoError(
-                    "InvalidLambdaResponseException",
-                    "Invalid lambda response: claimsToAddOrOverride values must be strings.",
-                )
+        _check_v1_claims(details)
     else:
-        access = details.get("accessTokenGeneration") or {}
-        for scope in list(access.get("scopesToAdd") or []) + list(
-            access.get("scopesToSuppress") or []
-        ):
-            if not isinstance(scope, str) or not scope or " " in scope:
-                raise CognitoError(
-                    "InvalidLambdaResponseException",
-                    "Invalid lambda response: a scope may not be empty or contain spaces.",
-                )
+        _check_v2_scopes(details)
+
+
+def _check_v1_claims(details: Dict[str, Any]) -> None:
+    for value in (details.get("claimsToAddOrOverride") or {}).values():
+        if not isinstance(value, str):
+            raise CognitoError(
+                "InvalidLambdaResponseException",
+                "Invalid lambda response: claimsToAddOrOverride values must be strings.",
+            )
+
+
+def _check_v2_scopes(details: Dict[str, Any]) -> None:
+    access = details.get("accessTokenGeneration") or {}
+    scopes = list(access.get("scopesToAdd") or []) + list(access.get("scopesToSuppress") or [])
+    for scope in scopes:
+        if not isinstance(scope, str) or not scope or " " in scope:
+            raise CognitoError(
+                "InvalidLambdaResponseException",
+                "Invalid lambda response: a scope may not be empty or contain spaces.",
+            )
 
 
 def _apply(claims: Dict[str, Any], add: Any, suppress: Any) -> None:
