@@ -101,7 +101,9 @@ CONFIG_KEYS: Dict[str, str] = {
     "canary": (
         'With `alias`: `{"percent": 10, "minutes": 10}`: a new version gets `percent` of the '
         "traffic (the alias's weighted routing) until `promote`; `deploy --wait` bakes it for "
-        "`minutes`, watching its errors, then promotes or rolls back."
+        '`minutes`, watching its errors, then promotes or rolls back. `"type": "linear"` '
+        "(packaged stacks: CodeDeploy shifts `percent` more every `minutes`; a deploy runs its "
+        "first step as the canary)."
     ),
     "alarms": (
         '`{"sns_topic_arn": "arn:aws:sns:..."}`: CloudWatch alarms per trigger function on '

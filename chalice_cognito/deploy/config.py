@@ -88,7 +88,9 @@ PROJECT_KEYS = (
     "alarms",
 )
 #: keys of the ``canary`` object and of the ``alarms`` object
-CANARY_KEYS = ("percent", "minutes")
+CANARY_KEYS = ("percent", "minutes", "type")
+#: ``canary.type`` values: one step, or steps of ``percent`` every ``minutes`` (CodeDeploy)
+CANARY_TYPES = ("canary", "linear")
 ALARMS_KEYS = ("sns_topic_arn",)
 #: a Lambda alias name (Lambda's pattern; not a number, which would name a version)
 FUNCTION_ALIAS_RE = re.compile(r"(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}")
@@ -255,10 +257,16 @@ class CognitoConfig:
 
 @dataclass(frozen=True)
 class CanarySettings:
-    """``"canary": {"percent": 10, "minutes": 10}``: the new version's share, and how long to bake."""
+    """``"canary": {"percent": 10, "minutes": 10}``: the new version's share, and how long to bake.
+
+    ``type`` ``"linear"`` (packaged stacks only: CodeDeploy's
+    ``TimeBasedLinear``) shifts ``percent`` more every ``minutes``; a deploy
+    runs it as one canary step of ``percent`` (promote, or ``--wait``, does the rest).
+    """
 
     percent: float
     minutes: float
+    type: str = "canary"
 
     @property
     def weight(self) -> float:
@@ -334,12 +342,18 @@ def rollout_settings(config: Mapping[str, Any], stage: str) -> Dict[str, Any]:
                 f"{at}.canary: minutes must be a number from 0 to 1440 (how long deploy "
                 f"--wait bakes the new version), not {minutes!r}."
             )
+        kind: Any = canary.get("type", "canary")
+        if kind not in CANARY_TYPES:
+            raise ConfigError(
+                f'{at}.canary: type must be "canary" (one step) or "linear" (percent more every '
+                f"minutes, CodeDeploy in a packaged stack), not {kind!r}."
+            )
         if alias is None:
             raise ConfigError(
                 f'{at}: canary needs "alias" (e.g. "alias": "live"): the traffic is split by '
                 "the alias's weighted routing."
             )
-        out["canary"] = CanarySettings(float(percent), float(minutes))
+        out["canary"] = CanarySettings(float(percent), float(minutes), str(kind))
     alarms = found.get("alarms")
     if alarms is not None:
         at = where["alarms"]

@@ -369,6 +369,22 @@ class Rollout:
         out.update(zip(todo, self.aws.map(one, todo), strict=True))
         return out
 
+    def shift(self, releases: Mapping[str, Release], weight: float) -> Dict[str, Release]:
+        """Give every canary version ``weight`` of its alias's traffic (one UpdateAlias each).
+
+        A step of a ``"linear"`` canary baked by ``deploy --wait``.
+        """
+        out = dict(releases)
+        todo = [name for name, r in sorted(releases.items()) if r.canary]
+
+        def one(name: str) -> Release:
+            moved = replace(releases[name], weight=weight, action="shifted")
+            self._route(moved)
+            return moved
+
+        out.update(zip(todo, self.aws.map(one, todo), strict=True))
+        return out
+
     def rollback(self, releases: Mapping[str, Release]) -> Dict[str, Release]:
         """Move every alias back: mid-canary to its current version alone, else to the previous.
 

@@ -23,6 +23,7 @@ from chalice.config import Config
 
 from chalice_cognito.catalogue import BY_NAME
 from chalice_cognito.deploy import alarms as alarms_module
+from chalice_cognito.deploy.config import CanarySettings
 from chalice_cognito.deploy.plan import read_slot
 from chalice_cognito.deploy.rollout import (
     Release,
@@ -183,8 +184,10 @@ def bake(
     """``deploy --wait``: watch the canary versions' errors for ``minutes``; promote or roll back.
 
     Checks every ``interval`` seconds (progress printed each time); the first
-    error of a canary version rolls every function back at once.  Returns
-    True when promoted.  ``sleep``, ``now`` and ``interval`` default to this
+    error of a canary version rolls every function back at once.  A
+    ``"linear"`` canary bakes ``minutes`` per step and then shifts ``percent``
+    more (10 %: 20 %, ... 90 %, then promoted), as CodeDeploy's linear
+    configurations do.  Returns True when promoted.  ``sleep``, ``now`` and ``interval`` default to this
     module's :data:`CLOCK` (tests replace it so nothing waits).
     """
     sleep = sleep or CLOCK.sleep
@@ -194,7 +197,9 @@ def bake(
     if rollout is None or not any(r.canary for r in releases.values()):
         return True
     start = now() - timedelta(minutes=1)
-    total = max(0.0, minutes * 60)
+    steps = linear_steps(stage_wiring.cognito.canary)
+    period = max(0.0, minutes * 60)
+    total = period * (len(steps) + 1)
     waited = 0.0
     while True:
         errors = canary_errors(rollout, releases, start, now() + timedelta(minutes=1))
@@ -207,11 +212,31 @@ def bake(
         click.echo(f"  baking: {waited / 60:.1f}/{total / 60:g} min, no canary errors")
         if waited >= total:
             break
-        step = min(interval, total - waited)
+        boundary = period * (int(waited // period) + 1) if period else total
+        step = min(interval, total - waited, boundary - waited)
         sleep(step)
         waited += step
+        if steps and waited >= boundary and waited < total:
+            weight = steps.pop(0)
+            releases = rollout.shift(releases, weight)
+            save_releases(stage_wiring.project_dir, stage_wiring.stage, releases)
+            click.echo(f"  shifted: {weight * 100:g}% of the traffic to the new versions")
     _finish(stage_wiring, rollout.promote(releases), "Promoted:")
     return True
+
+
+def linear_steps(canary: Optional[CanarySettings]) -> List[float]:
+    """The weights a ``"linear"`` canary moves through after its first step (none otherwise).
+
+    ``percent`` 10: 0.2, 0.3, ... 0.9 (then promoted to all of it); 30: 0.6, 0.9.
+    """
+    if canary is None or canary.type != "linear":
+        return []
+    out, k = [], 2
+    while canary.percent * k < 100:
+        out.append(round(canary.percent * k / 100, 4))
+        k += 1
+    return out
 
 
 def _finish(stage_wiring: StageWiring, releases: Mapping[str, Release], title: str) -> None:

@@ -11,7 +11,8 @@ permissions of the aliases too.
 
 ``"canary": {"percent", "minutes"}`` adds a ``DeploymentPreference`` so
 CodeDeploy shifts that share first and rolls back on an alarm: a predefined
-``Canary<p>Percent<m>Minutes`` when CodeDeploy has it, else an
+``Canary<p>Percent<m>Minutes`` (``"type": "linear"``: ``Linear<p>PercentEvery<m>Minutes``)
+when CodeDeploy has it, else an
 ``AWS::CodeDeploy::DeploymentConfig`` of this template.  ``"alarms"`` adds the
 three alarms of :mod:`chalice_cognito.deploy.alarms` per trigger function
 (named ``<function name>-cognito-<metric>``), also listed in the
@@ -37,6 +38,8 @@ from chalice_cognito.iac.targets import Binding, IaCConfigError
 
 #: CodeDeploy's predefined Lambda canary configurations: (percent, minutes)
 PREDEFINED_CANARIES = {(10, 5), (10, 10), (10, 15), (10, 30)}
+#: CodeDeploy's predefined Lambda linear configurations: (percent, minutes)
+PREDEFINED_LINEARS = {(10, 1), (10, 2), (10, 3), (10, 10)}
 #: logical id of the template's own canary configuration (when not predefined)
 CANARY_CONFIG_ID = "CognitoCanaryDeploymentConfig"
 
@@ -103,27 +106,32 @@ def add_rollout_to_template(
 
 
 def _deployment_type(resources: Dict[str, Any], canary: CanarySettings) -> Any:
-    """``Canary10Percent10Minutes`` or a Ref to this template's own DeploymentConfig."""
+    """``Canary10Percent10Minutes``/``Linear10PercentEvery1Minute`` or a Ref to this template's
+    own DeploymentConfig (``TimeBasedCanary``/``TimeBasedLinear``)."""
     percent, minutes = canary.percent, canary.minutes
     if not (float(percent).is_integer() and float(minutes).is_integer() and minutes >= 1):
         raise IaCConfigError(
             "cognito canary: CodeDeploy takes whole numbers (percent 1-99, minutes >= 1); "
             f"got percent {percent:g}, minutes {minutes:g}."
         )
-    if (int(percent), int(minutes)) in PREDEFINED_CANARIES:
-        return f"Canary{int(percent)}Percent{int(minutes)}Minutes"
+    step = (int(percent), int(minutes))
+    if canary.type == "linear":
+        if step in PREDEFINED_LINEARS:
+            return f"Linear{step[0]}PercentEvery{step[1]}Minute{'s' if step[1] > 1 else ''}"
+        routing = {
+            "Type": "TimeBasedLinear",
+            "TimeBasedLinear": {"LinearPercentage": step[0], "LinearInterval": step[1]},
+        }
+    else:
+        if step in PREDEFINED_CANARIES:
+            return f"Canary{step[0]}Percent{step[1]}Minutes"
+        routing = {
+            "Type": "TimeBasedCanary",
+            "TimeBasedCanary": {"CanaryPercentage": step[0], "CanaryInterval": step[1]},
+        }
     resources[CANARY_CONFIG_ID] = {
         "Type": "AWS::CodeDeploy::DeploymentConfig",
-        "Properties": {
-            "ComputePlatform": "Lambda",
-            "TrafficRoutingConfig": {
-                "Type": "TimeBasedCanary",
-                "TimeBasedCanary": {
-                    "CanaryPercentage": int(percent),
-                    "CanaryInterval": int(minutes),
-                },
-            },
-        },
+        "Properties": {"ComputePlatform": "Lambda", "TrafficRoutingConfig": routing},
     }
     return {"Ref": CANARY_CONFIG_ID}
 

@@ -337,6 +337,28 @@ def test_deploy_wait_promotes_a_clean_canary(tmp_path, run_cli, h, fake_clock) -
     assert all(_alias(f) == {"version": "2", "weights": {}} for f in FUNCTIONS)
 
 
+def test_deploy_wait_shifts_a_linear_canary_step_by_step(tmp_path, run_cli, h, fake_clock) -> None:
+    """``"type": "linear"``: percent more every ``minutes`` (30 %: 60 %, 90 %), then promoted."""
+    pool = h.create_pool()
+    canary = {"percent": 30, "minutes": 5, "type": "linear"}
+    project = _project(h, tmp_path, pool["Id"], h.TINY_APP, alias="live", canary=canary)
+    _deploy(run_cli, project)
+    (project / "app.py").write_text(TINY_APP_CHANGED)
+    seen: List[Dict[str, float]] = []
+
+    def sleep(seconds: float) -> None:
+        fake_clock.append(seconds)
+        seen.append(_alias("post_confirmation")["weights"])
+
+    rollout_commands.CLOCK.sleep = sleep
+    result = _deploy(run_cli, project, "--wait")
+    assert fake_clock == [120.0, 120.0, 60.0] * 3
+    assert seen == [{"2": 0.3}] * 3 + [{"2": 0.6}] * 3 + [{"2": 0.9}] * 3
+    assert "shifted: 60% of the traffic" in result.out and "shifted: 90%" in result.out
+    assert "baking: 15.0/15 min" in result.out and "Promoted:" in result.out
+    assert all(_alias(f) == {"version": "2", "weights": {}} for f in FUNCTIONS)
+
+
 def test_deploy_wait_rolls_back_on_canary_errors(tmp_path, run_cli, h, fake_clock) -> None:
     pool = h.create_pool()
     canary = {"percent": 10, "minutes": 5}

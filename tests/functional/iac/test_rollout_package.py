@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any, Dict
 
+import pytest
+
 TOPIC = "arn:aws:sns:us-east-1:123456789012:auth-alarms"
 MERGE = {
     "Resources": {
@@ -105,6 +107,44 @@ def test_existing_pool_custom_resource_gets_alias_arns_and_own_canary_config(
     # the attach Lambda may manage the aliases' permissions
     role = json.dumps(template["Resources"]["CognitoAttachRole"])
     assert all(f'"Ref": "{fid}Aliaslive"' in role for fid in FUNCTIONS)
+    sam_translate(template)
+
+
+@pytest.mark.parametrize(
+    ("percent", "minutes", "expected", "own_config"),
+    [
+        (10, 1, "Linear10PercentEvery1Minute", None),
+        (10, 10, "Linear10PercentEvery10Minutes", None),
+        (
+            20,
+            5,
+            {"Ref": "CognitoCanaryDeploymentConfig"},
+            {"LinearPercentage": 20, "LinearInterval": 5},
+        ),
+    ],
+)
+def test_linear_canary_is_codedeploys_linear_shift(
+    project, lint, sam_translate, percent, minutes, expected, own_config
+) -> None:
+    project.configure(
+        {
+            "user_pool_parameter": "ShopUserPoolId",
+            "kms_key_arn": KEY,
+            "alias": "live",
+            "canary": {"percent": percent, "minutes": minutes, "type": "linear"},
+        }
+    )
+    out = project.package()
+    assert lint(out / "sam.json") == []
+    template = json.loads((out / "sam.json").read_text())
+    for fid in FUNCTIONS:
+        assert template["Resources"][fid]["Properties"]["DeploymentPreference"]["Type"] == expected
+    own = template["Resources"].get("CognitoCanaryDeploymentConfig")
+    if own_config is None:
+        assert own is None
+    else:
+        routing = own["Properties"]["TrafficRoutingConfig"]
+        assert routing == {"Type": "TimeBasedLinear", "TimeBasedLinear": own_config}
     sam_translate(template)
 
 

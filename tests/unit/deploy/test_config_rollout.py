@@ -68,6 +68,10 @@ def test_the_multi_pool_form_takes_them_next_to_user_pools() -> None:
         ({"alias": "live", "canary": {"percent": 10, "minutes": -1}}, "minutes must be"),
         ({"alias": "live", "canary": {"percent": 10, "mins": 5}}, "Unknown key 'mins'"),
         ({"alias": "live", "canary": 10}, "canary must be an object"),
+        (
+            {"alias": "live", "canary": {"percent": 10, "type": "Linear"}},
+            'type must be "canary" (one step) or "linear"',
+        ),
         ({"alarms": {"sns_topic_arn": "auth-alarms"}}, "sns_topic_arn must be an SNS topic ARN"),
         ({"alarms": {"topic": TOPIC}}, "Unknown key 'topic'"),
         ({"alarms": TOPIC}, "alarms must be an object"),
@@ -80,3 +84,28 @@ def test_malformed_values_are_refused_with_the_key_and_the_fix(
         load_cognito_config(_config(**cognito), "prod")
     assert message in str(error.value)
     assert "stages.prod.cognito" in str(error.value)
+
+
+def test_canary_type_linear_is_parsed_and_canary_is_the_default() -> None:
+    linear = _config(alias="live", canary={"percent": 10, "minutes": 2, "type": "linear"})
+    assert load_cognito_config(linear, "prod").canary == CanarySettings(10.0, 2.0, "linear")
+    plain = _config(alias="live", canary={"percent": 10})
+    assert load_cognito_config(plain, "prod").canary == CanarySettings(10.0, 10.0, "canary")
+
+
+def test_linear_steps_move_by_percent_until_all_of_the_traffic() -> None:
+    from chalice_cognito.deploy.rollout_commands import linear_steps
+
+    assert linear_steps(CanarySettings(10.0, 1.0, "linear")) == [
+        0.2,
+        0.3,
+        0.4,
+        0.5,
+        0.6,
+        0.7,
+        0.8,
+        0.9,
+    ]
+    assert linear_steps(CanarySettings(30.0, 5.0, "linear")) == [0.6, 0.9]
+    assert linear_steps(CanarySettings(50.0, 5.0, "linear")) == []
+    assert linear_steps(CanarySettings(10.0, 5.0)) == [] and linear_steps(None) == []
