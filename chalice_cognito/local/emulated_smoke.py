@@ -101,6 +101,20 @@ def project_events(project_dir: str) -> Dict[str, List[Tuple[str, Dict[str, Any]
     return found
 
 
+@dataclass
+class _Seeding:
+    """The emulator being seeded, and what seeding it did so far (notes in the order met)."""
+
+    session: Any
+    endpoint_url: str
+    region: str
+    #: Chalice function name -> the environment the emulator's Lambda holds for it
+    environments: Dict[str, Dict[str, str]]
+    notes: List[str]
+    users: List[Tuple[str, str]] = field(default_factory=list)
+    encrypted: int = 0
+
+
 def prepare(
     session: Any,
     endpoint_url: str,
@@ -117,6 +131,47 @@ def prepare(
     ``function_arns``: Chalice function name -> deployed ARN.
     """
     extra = project_events(project_dir)
+    calls = _calls_with_project_events(app, sample_event, extra)
+    known = {r.function_name for r in registered_triggers(app)}
+    seeding = _Seeding(
+        session,
+        endpoint_url,
+        region,
+        environments={
+            name: emulator.function_environment(session, endpoint_url, region, arn)
+            for name, arn in function_arns.items()
+            if name in known
+        },
+        notes=_unknown_functions_note(extra, known),
+    )
+    prepared = [
+        SmokeCall(
+            call.function_name,
+            call.handler,
+            call.trigger,
+            _seed_event(seeding, call, pool_of_function[call.function_name]),
+            deployed_name=function_arns.get(call.function_name, "").rsplit(":", 1)[-1],
+            label=call.label,
+        )
+        for call in calls
+    ]
+    _note_seeded(seeding)
+    _verify_sender_addresses(seeding)
+    runtime = LambdaRuntime(
+        environ={k: os.environ[k] for k in _EMULATOR_VARIABLES if k in os.environ},
+        function_environ=seeding.environments,
+        region=region,
+        account_id=_account_of(function_arns),
+    )
+    return EmulatedSmoke(prepared, runtime, seeding.notes, seeding.users)
+
+
+def _calls_with_project_events(
+    app: Any,
+    sample_event: Callable[[str, Optional[str]], Mapping[str, Any]],
+    extra: Mapping[str, List[Tuple[str, Dict[str, Any]]]],
+) -> List[SmokeCall]:
+    """Each sample call, followed by the project's own events of that function."""
     calls: List[SmokeCall] = []
     for call in calls_for_app(app, sample_event):
         calls.append(call)
@@ -125,92 +180,101 @@ def prepare(
             calls.append(
                 SmokeCall(call.function_name, call.handler, call.trigger, event, label=label)
             )
-    known = {r.function_name for r in registered_triggers(app)}
-    unknown = sorted(set(extra) - known)
-    notes: List[str] = []
-    if unknown:
-        notes.append(
-            f"ignored smoke events of unknown functions: {', '.join(unknown)} "
-            f"(file names are <function>.<label>.json)"
-        )
+    return calls
 
-    environments = {
-        name: emulator.function_environment(session, endpoint_url, region, arn)
-        for name, arn in function_arns.items()
-        if name in known
-    }
+
+def _unknown_functions_note(extra: Mapping[str, Any], known: Any) -> List[str]:
+    unknown = sorted(set(extra) - set(known))
+    if not unknown:
+        return []
+    return [
+        f"ignored smoke events of unknown functions: {', '.join(unknown)} "
+        f"(file names are <function>.<label>.json)"
+    ]
+
+
+def _account_of(function_arns: Mapping[str, str]) -> str:
+    """The account of the deployed functions (from an ARN), moto's default without one."""
     account = next(iter(function_arns.values()), "").split(":")[4:5] or ["123456789012"]
+    return account[0]
 
-    prepared: List[SmokeCall] = []
-    users: List[Tuple[str, str]] = []
-    encrypted = 0
-    for call in calls:
-        event = copy.deepcopy(dict(call.event))
-        pool_id = pool_of_function[call.function_name]
-        event["userPoolId"] = pool_id
-        event["region"] = region
-        request = event.get("request")
-        if BY_NAME[call.trigger].requires_kms and isinstance(request, dict) and request.get("code"):
-            key_arn = environments.get(call.function_name, {}).get(KMS_KEY_ARN_ENV)
-            if key_arn:
-                # A fresh random code: it is never printed, only decrypted by the handler.
-                code = f"{secrets.randbelow(10**6):06d}"
-                try:
-                    request["code"] = emulator.encrypt_like_cognito(
-                        session, endpoint_url, key_arn, pool_id, code
-                    )
-                    encrypted += 1
-                except emulator.EmulatorError as error:
-                    notes.append(f"{call.function_name}: sample code kept ({error})")
-        username = event.get("userName")
-        attributes = request.get("userAttributes") if isinstance(request, dict) else None
-        if (
-            isinstance(username, str)
-            and isinstance(attributes, dict)
-            and attributes
-            and (pool_id, username) not in users
-        ):
-            try:
-                emulator.create_user(session, endpoint_url, region, pool_id, username, attributes)
-                users.append((pool_id, username))
-            except ClientError as error:
-                # The run goes on: the handler then meets what Cognito would not have.
-                notes.append(f"could not create the sample user {username}: {error}")
-        prepared.append(
-            SmokeCall(
-                call.function_name,
-                call.handler,
-                call.trigger,
-                event,
-                deployed_name=function_arns.get(call.function_name, "").rsplit(":", 1)[-1],
-                label=call.label,
-            )
+
+def _seed_event(seeding: _Seeding, call: SmokeCall, pool_id: str) -> Dict[str, Any]:
+    """The call's event pointed at the emulator's pool, with what it refers to created."""
+    event = copy.deepcopy(dict(call.event))
+    event["userPoolId"] = pool_id
+    event["region"] = seeding.region
+    request = event.get("request")
+    if isinstance(request, dict):
+        _encrypt_code(seeding, call, pool_id, request)
+        _create_sample_user(seeding, pool_id, event.get("userName"), request)
+    return event
+
+
+def _encrypt_code(
+    seeding: _Seeding, call: SmokeCall, pool_id: str, request: Dict[str, Any]
+) -> None:
+    """A custom sender's code, encrypted as Cognito does with the function's KMS key."""
+    if not (BY_NAME[call.trigger].requires_kms and request.get("code")):
+        return
+    key_arn = seeding.environments.get(call.function_name, {}).get(KMS_KEY_ARN_ENV)
+    if not key_arn:
+        return
+    # A fresh random code: it is never printed, only decrypted by the handler.
+    code = f"{secrets.randbelow(10**6):06d}"
+    try:
+        request["code"] = emulator.encrypt_like_cognito(
+            seeding.session, seeding.endpoint_url, key_arn, pool_id, code
         )
-    if users:
-        notes.append(
-            f"created the sample user(s) the events name: {', '.join(u for _, u in users)}"
+        seeding.encrypted += 1
+    except emulator.EmulatorError as error:
+        seeding.notes.append(f"{call.function_name}: sample code kept ({error})")
+
+
+def _create_sample_user(
+    seeding: _Seeding, pool_id: str, username: Any, request: Dict[str, Any]
+) -> None:
+    """The user the event names (with its attributes), once per pool."""
+    attributes = request.get("userAttributes")
+    if not (isinstance(username, str) and isinstance(attributes, dict) and attributes):
+        return
+    if (pool_id, username) in seeding.users:
+        return
+    try:
+        emulator.create_user(
+            seeding.session, seeding.endpoint_url, seeding.region, pool_id, username, attributes
         )
-    if encrypted:
-        notes.append(
-            f"encrypted {encrypted} custom sender code(s) as Cognito does (AWS Encryption SDK, "
-            "the pool's KMS key in the emulator, no key commitment)"
+        seeding.users.append((pool_id, username))
+    except ClientError as error:
+        # The run goes on: the handler then meets what Cognito would not have.
+        seeding.notes.append(f"could not create the sample user {username}: {error}")
+
+
+def _note_seeded(seeding: _Seeding) -> None:
+    if seeding.users:
+        seeding.notes.append(
+            f"created the sample user(s) the events name: {', '.join(u for _, u in seeding.users)}"
         )
+    if seeding.encrypted:
+        seeding.notes.append(
+            f"encrypted {seeding.encrypted} custom sender code(s) as Cognito does "
+            "(AWS Encryption SDK, the pool's KMS key in the emulator, no key commitment)"
+        )
+
+
+def _verify_sender_addresses(seeding: _Seeding) -> None:
+    """SES sends only from verified addresses: verify those the functions' environment holds."""
     addresses = sorted(
-        {v for env in environments.values() for v in env.values() if _EMAIL.match(v)}
+        {v for env in seeding.environments.values() for v in env.values() if _EMAIL.match(v)}
     )
-    if addresses:
-        emulator.verify_email_identities(session, endpoint_url, region, addresses)
-        notes.append(
-            f"verified SES sender identity(ies) from the functions' environment: "
-            f"{', '.join(addresses)}"
-        )
-    runtime = LambdaRuntime(
-        environ={k: os.environ[k] for k in _EMULATOR_VARIABLES if k in os.environ},
-        function_environ=environments,
-        region=region,
-        account_id=account[0],
+    if not addresses:
+        return
+    emulator.verify_email_identities(
+        seeding.session, seeding.endpoint_url, seeding.region, addresses
     )
-    return EmulatedSmoke(prepared, runtime, notes, users)
+    seeding.notes.append(
+        f"verified SES sender identity(ies) from the functions' environment: {', '.join(addresses)}"
+    )
 
 
 def observe(session: Any, endpoint_url: str, region: str, prepared: EmulatedSmoke) -> List[str]:
