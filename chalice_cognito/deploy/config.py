@@ -34,7 +34,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from chalice_cognito.catalogue import did_you_mean
 from chalice_cognito.deploy.errors import ConfigError
@@ -288,6 +288,16 @@ def rollout_settings(config: Mapping[str, Any], stage: str) -> Dict[str, Any]:
     :class:`CognitoConfig` keyword arguments.  ``canary`` needs ``alias``
     (weighted routing is an alias's).
     """
+    found, where = _rollout_values(config, stage)
+    return {
+        key: parse(found[key], where[key], found)
+        for key, parse in _ROLLOUT_PARSERS.items()
+        if found.get(key) is not None
+    }
+
+
+def _rollout_values(config: Mapping[str, Any], stage: str) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """The raw rollout values (stage over top level) and where each was found."""
     found: Dict[str, Any] = {}
     where: Dict[str, str] = {}
     stages = config.get("stages") or {}
@@ -297,79 +307,84 @@ def rollout_settings(config: Mapping[str, Any], stage: str) -> Dict[str, Any]:
         ("cognito", _section(config.get("cognito"), "cognito")),
         (f"stages.{stage}.cognito", _section(stage_section, f"stages.{stage}.cognito")),
     ):
-        for key in ("alias", "keep_versions", "canary", "alarms"):
+        for key in _ROLLOUT_PARSERS:
             if section is not None and key in section:
                 found[key] = section[key]
                 where[key] = place
-    out: Dict[str, Any] = {}
-    alias = found.get("alias")
-    if alias is not None:
-        if not isinstance(alias, str) or not FUNCTION_ALIAS_RE.fullmatch(alias):
-            raise ConfigError(
-                f"{where['alias']}: alias must be a Lambda alias name (1-128 letters, digits, "
-                f"'-' or '_', not only digits), e.g. \"live\"; not {alias!r}."
-            )
-        out["alias"] = alias
-    keep = found.get("keep_versions")
-    if keep is not None:
-        if (
-            isinstance(keep, bool)
-            or not isinstance(keep, int)
-            or not 1 <= keep <= MAX_KEEP_VERSIONS
-        ):
-            raise ConfigError(
-                f"{where['keep_versions']}: keep_versions must be a whole number from 1 to "
-                f"{MAX_KEEP_VERSIONS} (published versions kept per function), not {keep!r}."
-            )
-        out["keep_versions"] = keep
-    canary = found.get("canary")
-    if canary is not None:
-        at = where["canary"]
-        if not isinstance(canary, Mapping):
-            raise ConfigError(
-                f'{at}: canary must be an object, e.g. {{"percent": 10, "minutes": 10}}.'
-            )
-        _check_keys(canary, CANARY_KEYS, f"{at}.canary")
-        percent: Any = canary.get("percent")
-        minutes: Any = canary.get("minutes", 10)
-        if not _number_in(percent, 0, 100) or percent in (0, 100):
-            raise ConfigError(
-                f"{at}.canary: percent must be a number above 0 and below 100 (the new "
-                f"version's share of the traffic), not {percent!r}."
-            )
-        if not _number_in(minutes, 0, 24 * 60):
-            raise ConfigError(
-                f"{at}.canary: minutes must be a number from 0 to 1440 (how long deploy "
-                f"--wait bakes the new version), not {minutes!r}."
-            )
-        kind: Any = canary.get("type", "canary")
-        if kind not in CANARY_TYPES:
-            raise ConfigError(
-                f'{at}.canary: type must be "canary" (one step) or "linear" (percent more every '
-                f"minutes, CodeDeploy in a packaged stack), not {kind!r}."
-            )
-        if alias is None:
-            raise ConfigError(
-                f'{at}: canary needs "alias" (e.g. "alias": "live"): the traffic is split by '
-                "the alias's weighted routing."
-            )
-        out["canary"] = CanarySettings(float(percent), float(minutes), str(kind))
-    alarms = found.get("alarms")
-    if alarms is not None:
-        at = where["alarms"]
-        if not isinstance(alarms, Mapping):
-            raise ConfigError(
-                f'{at}: alarms must be an object: {{"sns_topic_arn": "arn:aws:sns:..."}}.'
-            )
-        _check_keys(alarms, ALARMS_KEYS, f"{at}.alarms")
-        topic = alarms.get("sns_topic_arn")
-        if not isinstance(topic, str) or not SNS_TOPIC_ARN_RE.fullmatch(topic):
-            raise ConfigError(
-                f"{at}.alarms: sns_topic_arn must be an SNS topic ARN "
-                f"(arn:aws:sns:<region>:<account>:<topic>), not {topic!r}."
-            )
-        out["alarms"] = AlarmSettings(topic)
-    return out
+    return found, where
+
+
+def _rollout_alias(alias: Any, at: str, found: Mapping[str, Any]) -> str:
+    if not isinstance(alias, str) or not FUNCTION_ALIAS_RE.fullmatch(alias):
+        raise ConfigError(
+            f"{at}: alias must be a Lambda alias name (1-128 letters, digits, "
+            f"'-' or '_', not only digits), e.g. \"live\"; not {alias!r}."
+        )
+    return alias
+
+
+def _keep_versions(keep: Any, at: str, found: Mapping[str, Any]) -> int:
+    if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= MAX_KEEP_VERSIONS:
+        raise ConfigError(
+            f"{at}: keep_versions must be a whole number from 1 to "
+            f"{MAX_KEEP_VERSIONS} (published versions kept per function), not {keep!r}."
+        )
+    return keep
+
+
+def _canary(canary: Any, at: str, found: Mapping[str, Any]) -> CanarySettings:
+    if not isinstance(canary, Mapping):
+        raise ConfigError(f'{at}: canary must be an object, e.g. {{"percent": 10, "minutes": 10}}.')
+    _check_keys(canary, CANARY_KEYS, f"{at}.canary")
+    percent: Any = canary.get("percent")
+    minutes: Any = canary.get("minutes", 10)
+    if not _number_in(percent, 0, 100) or percent in (0, 100):
+        raise ConfigError(
+            f"{at}.canary: percent must be a number above 0 and below 100 (the new "
+            f"version's share of the traffic), not {percent!r}."
+        )
+    if not _number_in(minutes, 0, 24 * 60):
+        raise ConfigError(
+            f"{at}.canary: minutes must be a number from 0 to 1440 (how long deploy "
+            f"--wait bakes the new version), not {minutes!r}."
+        )
+    kind: Any = canary.get("type", "canary")
+    if kind not in CANARY_TYPES:
+        raise ConfigError(
+            f'{at}.canary: type must be "canary" (one step) or "linear" (percent more every '
+            f"minutes, CodeDeploy in a packaged stack), not {kind!r}."
+        )
+    if found.get("alias") is None:
+        raise ConfigError(
+            f'{at}: canary needs "alias" (e.g. "alias": "live"): the traffic is split by '
+            "the alias's weighted routing."
+        )
+    return CanarySettings(float(percent), float(minutes), str(kind))
+
+
+def _alarms(alarms: Any, at: str, found: Mapping[str, Any]) -> AlarmSettings:
+    if not isinstance(alarms, Mapping):
+        raise ConfigError(
+            f'{at}: alarms must be an object: {{"sns_topic_arn": "arn:aws:sns:..."}}.'
+        )
+    _check_keys(alarms, ALARMS_KEYS, f"{at}.alarms")
+    topic = alarms.get("sns_topic_arn")
+    if not isinstance(topic, str) or not SNS_TOPIC_ARN_RE.fullmatch(topic):
+        raise ConfigError(
+            f"{at}.alarms: sns_topic_arn must be an SNS topic ARN "
+            f"(arn:aws:sns:<region>:<account>:<topic>), not {topic!r}."
+        )
+    return AlarmSettings(topic)
+
+
+#: rollout key -> parser (raw value, where it was found, all raw values) -> the
+#: CognitoConfig keyword argument; in this order (canary's check reads alias).
+_ROLLOUT_PARSERS: Dict[str, Callable[[Any, str, Mapping[str, Any]], Any]] = {
+    "alias": _rollout_alias,
+    "keep_versions": _keep_versions,
+    "canary": _canary,
+    "alarms": _alarms,
+}
 
 
 def _number_in(value: Any, low: float, high: float) -> bool:
@@ -585,6 +600,48 @@ def is_key_arn(value: str) -> bool:
     return KEY_ARN_RE.fullmatch(value) is not None
 
 
+#: string key of a pool entry -> (is the value well formed, what it should be: the
+#: message reads "<where>: <key> <value> is not <this>").
+_STRING_FORMATS: Dict[str, Tuple[Callable[[str], bool], str]] = {
+    "user_pool_id": (
+        is_pool_id,
+        "a pool id: use the pool's Id (<region>_<id>, e.g. eu-west-1_AbC123) without spaces "
+        "or a trailing newline.",
+    ),
+    "user_pool_name": (
+        lambda v: v == v.strip() and POOL_NAME_RE.fullmatch(v) is not None,
+        "a user pool name: 1-128 letters, digits, spaces or +=,.@-, with no leading or "
+        "trailing space or newline.",
+    ),
+    "region": (
+        lambda v: REGION_RE.fullmatch(v) is not None,
+        "an AWS region name: use e.g. eu-west-1 (no spaces or trailing newline).",
+    ),
+    "kms_key_arn": (
+        is_key_arn,
+        "a KMS key ARN: use the key's ARN (arn:aws:kms:<region>:<account>:key/<key id>), not "
+        "an alias, a key id or a value with a trailing newline.",
+    ),
+    "user_pool_resource": (
+        lambda v: RESOURCE_RE.fullmatch(v) is not None,
+        "a CloudFormation logical id or Terraform address: letters, digits and _ . - "
+        "(no spaces or trailing newline).",
+    ),
+    "kms_key_resource": (
+        lambda v: RESOURCE_RE.fullmatch(v) is not None,
+        "a CloudFormation logical id or Terraform address: letters, digits and _ . - "
+        "(no spaces or trailing newline).",
+    ),
+    "user_pool_parameter": (
+        lambda v: PARAMETER_RE.fullmatch(v) is not None,
+        "a template parameter / Terraform variable name: letters, digits and _ . - "
+        "(no spaces or trailing newline).",
+    ),
+}
+
+_RESOURCE_KEYS = ("user_pool_resource", "kms_key_resource", "user_pool_parameter")
+
+
 def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
     where = _where(alias)
     if alias != DEFAULT_ALIAS and not ALIAS_RE.fullmatch(alias):
@@ -598,67 +655,17 @@ def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
         raise ConfigError(
             f"{where} sets both user_pool_id ({pool_id}) and user_pool_name ({name!r}); keep one."
         )
-    if pool_id is not None and not is_pool_id(pool_id):
-        raise ConfigError(
-            f"{where}: user_pool_id {pool_id!r} is not a pool id: use the pool's Id "
-            "(<region>_<id>, e.g. eu-west-1_AbC123) without spaces or a trailing newline."
-        )
-    if name is not None and (name != name.strip() or not POOL_NAME_RE.fullmatch(name)):
-        raise ConfigError(
-            f"{where}: user_pool_name {name!r} is not a user pool name: 1-128 letters, "
-            "digits, spaces or +=,.@-, with no leading or trailing space or newline."
-        )
-    region = _opt_str(entry, "region", where)
-    if region is not None and not REGION_RE.fullmatch(region):
-        raise ConfigError(
-            f"{where}: region {region!r} is not an AWS region name: use e.g. eu-west-1 "
-            "(no spaces or trailing newline)."
-        )
-    kms = _opt_str(entry, "kms_key_arn", where)
-    if kms is not None and not is_key_arn(kms):
-        raise ConfigError(
-            f"{where}: kms_key_arn {kms!r} is not a KMS key ARN: use the key's ARN "
-            "(arn:aws:kms:<region>:<account>:key/<key id>), not an alias, a key id or a "
-            "value with a trailing newline."
-        )
-    on_conflict = entry.get("on_conflict", "fail")
-    if not isinstance(on_conflict, str) or on_conflict not in ON_CONFLICT_VALUES:
-        raise ConfigError(
-            f"{where}: on_conflict must be one of {', '.join(ON_CONFLICT_VALUES)}, "
-            f"not {on_conflict!r}."
-        )
-    for flag in ("local", "default"):
-        if flag in entry and not isinstance(entry[flag], bool):
-            raise ConfigError(
-                f"{where}: {flag} must be true or false (a JSON boolean), not {entry[flag]!r}."
-            )
-    groups = entry.get("local_groups", [])
-    if not isinstance(groups, list) or not all(
-        isinstance(g, str) and GROUP_NAME_RE.fullmatch(g) for g in groups
-    ):
-        raise ConfigError(
-            f"{where}: local_groups must be a list of group names (1-128 characters, "
-            f'no spaces or newlines), e.g. ["customers", "staff"]; not {groups!r}.'
-        )
-    if len(set(groups)) != len(groups):
-        raise ConfigError(f"{where}: local_groups lists a group twice; list each group once.")
+    _check_format("user_pool_id", pool_id, where)
+    _check_format("user_pool_name", name, where)
+    region = _check_format("region", _opt_str(entry, "region", where), where)
+    kms = _check_format("kms_key_arn", _opt_str(entry, "kms_key_arn", where), where)
+    on_conflict = _on_conflict(entry, where)
+    _check_flags(entry, where)
+    groups = _local_groups(entry, where)
     delay = _confirm_delay(entry.get("confirm_delay_seconds"), where)
-    resources = {
-        key: _opt_str(entry, key, where)
-        for key in ("user_pool_resource", "kms_key_resource", "user_pool_parameter")
-    }
+    resources = {key: _opt_str(entry, key, where) for key in _RESOURCE_KEYS}
     for key, value in resources.items():
-        pattern = PARAMETER_RE if key == "user_pool_parameter" else RESOURCE_RE
-        if value is not None and not pattern.fullmatch(value):
-            kind = (
-                "a template parameter / Terraform variable name"
-                if key == "user_pool_parameter"
-                else "a CloudFormation logical id or Terraform address"
-            )
-            raise ConfigError(
-                f"{where}: {key} {value!r} is not {kind}: letters, digits and _ . - "
-                "(no spaces or trailing newline)."
-            )
+        _check_format(key, value, where)
     return PoolSettings(
         alias=alias,
         user_pool_id=pool_id,
@@ -674,6 +681,46 @@ def _build(alias: str, entry: Mapping[str, Any]) -> PoolSettings:
         user_pool_parameter=resources["user_pool_parameter"],
         kms_key_resource=resources["kms_key_resource"],
     )
+
+
+def _check_format(key: str, value: Optional[str], where: str) -> Optional[str]:
+    """``value`` (``None``: not set) unless it is not what ``key`` holds."""
+    valid, expected = _STRING_FORMATS[key]
+    if value is not None and not valid(value):
+        raise ConfigError(f"{where}: {key} {value!r} is not {expected}")
+    return value
+
+
+def _on_conflict(entry: Mapping[str, Any], where: str) -> str:
+    on_conflict = entry.get("on_conflict", "fail")
+    if not isinstance(on_conflict, str) or on_conflict not in ON_CONFLICT_VALUES:
+        raise ConfigError(
+            f"{where}: on_conflict must be one of {', '.join(ON_CONFLICT_VALUES)}, "
+            f"not {on_conflict!r}."
+        )
+    return on_conflict
+
+
+def _check_flags(entry: Mapping[str, Any], where: str) -> None:
+    for flag in ("local", "default"):
+        if flag in entry and not isinstance(entry[flag], bool):
+            raise ConfigError(
+                f"{where}: {flag} must be true or false (a JSON boolean), not {entry[flag]!r}."
+            )
+
+
+def _local_groups(entry: Mapping[str, Any], where: str) -> List[str]:
+    groups = entry.get("local_groups", [])
+    if not isinstance(groups, list) or not all(
+        isinstance(g, str) and GROUP_NAME_RE.fullmatch(g) for g in groups
+    ):
+        raise ConfigError(
+            f"{where}: local_groups must be a list of group names (1-128 characters, "
+            f'no spaces or newlines), e.g. ["customers", "staff"]; not {groups!r}.'
+        )
+    if len(set(groups)) != len(groups):
+        raise ConfigError(f"{where}: local_groups lists a group twice; list each group once.")
+    return groups
 
 
 def _confirm_delay(value: Any, where: str) -> Optional[float]:
