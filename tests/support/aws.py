@@ -14,6 +14,9 @@ from typing import Any, Dict, List, Optional
 import boto3
 
 REGION = "us-east-1"
+#: A real-shaped customer managed key ARN (the config parser refuses elided ones):
+#: what the tests that only need *a* key for senders configure.
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 #: the trust policy Chalice gives a Lambda role
 LAMBDA_TRUST_POLICY = {

@@ -23,8 +23,9 @@ import pytest
 
 from tests.support import apps
 from tests.support import aws as support_aws
+from tests.support.aws import KEY_ARN
 
-KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY = KEY_ARN
 POOL_ID = "us-east-1_AbC123"
 
 APP_SOURCE = apps.GRANTS_APP

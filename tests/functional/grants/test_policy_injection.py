@@ -22,9 +22,10 @@ from chalice_cognito.deploy.grants import (
     plan_grants,
 )
 from chalice_cognito.senders import KMS_KEY_ARN_ENV
+from tests.support.aws import KEY_ARN
 
 POOL = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf123"
-KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY = KEY_ARN
 
 ACCESS_STATEMENT = {
     "Sid": "ChaliceCognitoAccessPostConfirmation",

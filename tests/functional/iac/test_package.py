@@ -14,7 +14,9 @@ from typing import Any, Dict
 import pytest
 import yaml
 
-KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+from tests.support.aws import KEY_ARN
+
+KEY = KEY_ARN
 
 MERGE = {
     "Resources": {

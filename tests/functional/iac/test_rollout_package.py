@@ -13,6 +13,8 @@ from typing import Any, Dict
 
 import pytest
 
+from tests.support.aws import KEY_ARN
+
 TOPIC = "arn:aws:sns:us-east-1:123456789012:auth-alarms"
 MERGE = {
     "Resources": {
@@ -22,7 +24,7 @@ MERGE = {
         },
     }
 }
-KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY = KEY_ARN
 FUNCTIONS = ("PreSignUp", "PreToken", "EmailSender", "PostConfirmation")
 
 

@@ -13,8 +13,9 @@ from chalice_cognito.iac.targets import (
     load_pool_targets,
     parse_pools,
 )
+from tests.support.aws import KEY_ARN
 
-KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY = KEY_ARN
 
 
 def reg(trigger: str, name: str, pool: str | None = None, version: str | None = None):

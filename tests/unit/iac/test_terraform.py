@@ -10,8 +10,9 @@ import pytest
 from chalice_cognito.app import TriggerRegistration
 from chalice_cognito.iac import terraform as tf
 from chalice_cognito.iac.targets import IaCConfigError, bind, parse_pools
+from tests.support.aws import KEY_ARN
 
-KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY = KEY_ARN
 
 
 def chalice_tf() -> Dict[str, Any]:
