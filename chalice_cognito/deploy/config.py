@@ -497,13 +497,7 @@ def precompile_bytecode(config: Mapping[str, Any], stage: str) -> bool:
     flags the build stage does not see).
     """
     value: Any = True
-    stages = config.get("stages") or {}
-    stage_data = stages.get(stage) if isinstance(stages, Mapping) else None
-    stage_section = (stage_data or {}).get("cognito") if isinstance(stage_data, Mapping) else None
-    for where, section in (
-        ("cognito", _section(config.get("cognito"), "cognito")),
-        (f"stages.{stage}.cognito", _section(stage_section, f"stages.{stage}.cognito")),
-    ):
+    for where, section in _key_sections(config, stage):
         if section is not None and "precompile_bytecode" in section:
             value = section["precompile_bytecode"]
             if not isinstance(value, bool):
@@ -511,16 +505,27 @@ def precompile_bytecode(config: Mapping[str, Any], stage: str) -> bool:
     return bool(value)
 
 
-def trigger_roles(config: Mapping[str, Any], stage: str) -> str:
-    """The ``trigger_roles`` key of ``stage`` (stage section, then top level; default ``"own"``)."""
-    value: Any = "own"
+def _key_sections(
+    config: Mapping[str, Any], stage: str
+) -> Tuple[Tuple[str, Optional[Mapping[str, Any]]], ...]:
+    """The top-level ``cognito`` section, then ``stages.<stage>.cognito`` (later wins).
+
+    For the keys read on their own, without the pools (``precompile_bytecode``,
+    ``trigger_roles``): each pair is (where, for messages; the section or None).
+    """
     stages = config.get("stages") or {}
     stage_data = stages.get(stage) if isinstance(stages, Mapping) else None
     stage_section = (stage_data or {}).get("cognito") if isinstance(stage_data, Mapping) else None
-    for where, section in (
+    return (
         ("cognito", _section(config.get("cognito"), "cognito")),
         (f"stages.{stage}.cognito", _section(stage_section, f"stages.{stage}.cognito")),
-    ):
+    )
+
+
+def trigger_roles(config: Mapping[str, Any], stage: str) -> str:
+    """The ``trigger_roles`` key of ``stage`` (stage section, then top level; default ``"own"``)."""
+    value: Any = "own"
+    for where, section in _key_sections(config, stage):
         if section is not None and "trigger_roles" in section:
             value = section["trigger_roles"]
             if not isinstance(value, str) or value not in TRIGGER_ROLES:
