@@ -6,23 +6,18 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from chalice_cognito.deploy.aws import NO_SDK_RETRIES
 from tests.support import aws as support_aws
+from tests.support.faults import moto_server
 
 REGION = support_aws.REGION
 
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 class Clients:
